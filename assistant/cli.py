@@ -1,0 +1,247 @@
+"""The command line: python -m assistant {index,ask,search,serve,config}.
+
+Heavy modules (models, Chroma, Gradio) are imported only once a command runs, so --help
+and argument errors are instant. Domain errors become one sentence on stderr and an exit
+code; tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from corpus.errors import AssistantError, UsageError
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LANG = re.compile(r"^[a-z]{2,3}$")
+
+
+def _date(value: str) -> str:
+    import datetime as dt
+
+    if not _DATE.match(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD")
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a real date: use YYYY-MM-DD") from None
+    return value
+
+
+def _langs(value: str) -> list[str]:
+    langs = [v.strip().lower() for v in value.split(",") if v.strip()]
+    bad = [v for v in langs if not _LANG.match(v)]
+    if bad or not langs:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a language list: use ISO codes such as 'en' or 'ru,de'")
+    return langs
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return n
+
+
+def _port(value: str) -> int:
+    n = _positive(value)
+    if n > 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1-65535)")
+    return n
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one sentence, exit 2, no usage dump
+        raise UsageError(f"{self.prog}: {message} (see --help).")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m assistant",
+                description="Offline multilingual question answering over news articles, "
+                            "with cited passages.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--corpus", help="folder of .txt/.md articles (default: the bundled one)")
+        sp.add_argument("--store", help="store folder (default: .store)")
+
+    def filters(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--k", type=_positive, help="passages to retrieve (default 5)")
+        sp.add_argument("--lang", type=_langs, help="only sources in these languages, e.g. ru,en")
+        sp.add_argument("--since", type=_date, help="only articles dated on/after YYYY-MM-DD")
+        sp.add_argument("--until", type=_date, help="only articles dated on/before YYYY-MM-DD")
+
+    sp = sub.add_parser("index", help="index the corpus (incremental)")
+    common(sp)
+    sp.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    for name, what in (("ask", "answer a question with cited passages"),
+                       ("search", "retrieve passages only")):
+        sp = sub.add_parser(name, help=what)
+        common(sp)
+        sp.add_argument("question", nargs="?", help="the question (or use --batch)")
+        sp.add_argument("--batch", metavar="FILE.jsonl",
+                        help='one {"id": ..., "question": ...} object per line')
+        sp.add_argument("--json", action="store_true", help="print JSON (one line per question)")
+        filters(sp)
+
+    sp = sub.add_parser("serve", help="start the chat UI (indexes first if needed)")
+    common(sp)
+    sp.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    sp.add_argument("--port", type=_port, help="port (default 7860)")
+
+    sp = sub.add_parser("config", help="print the resolved configuration")
+    common(sp)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return _run(args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .config import load_config
+
+    cfg = load_config(corpus=args.corpus, store=args.store, k=getattr(args, "k", None),
+                      host=getattr(args, "host", None), port=getattr(args, "port", None))
+    if args.command == "config":
+        for name, value, help in cfg.describe():
+            print(f"{name} = {json.dumps(value, ensure_ascii=False)}    # {help}")
+        return 0
+    if args.command in ("ask", "search"):
+        questions = _questions(args)  # validate input before loading anything heavy
+
+    from .service import Assistant
+
+    app = Assistant(cfg)
+    if args.command == "index":
+        report = app.index(progress=_progress_bar())
+        if args.json:
+            print(json.dumps(report.to_dict()))
+        else:
+            r = report
+            print(f"indexed {r.articles} articles into {cfg.store}: {r.added} added, "
+                  f"{r.updated} updated, {r.removed} removed, {r.unchanged} unchanged; "
+                  f"{r.chunks} chunks; {r.seconds:.1f} s")
+        return 0
+    if args.command == "serve":
+        from .ui import serve
+
+        serve(app, cfg.host, cfg.port, progress=_progress_bar())
+        return 0
+
+    from .retrieval import Filters
+
+    if not app.is_indexed():
+        print(f"the store {cfg.store} is empty: indexing {cfg.corpus} first", file=sys.stderr)
+        app.index(progress=_progress_bar())
+    flt = Filters(tuple(args.lang or ()), args.since, args.until)
+    for qid, question in questions:
+        if args.command == "ask":
+            _print_answer(app.ask(question, filters=flt), qid, args.json)
+        else:
+            _print_hits(question, app.search(question, filters=flt), qid, args.json)
+    return 0
+
+
+def _questions(args: argparse.Namespace) -> list[tuple[Any, str]]:
+    if args.batch and args.question:
+        raise UsageError("give either a question or --batch FILE, not both.")
+    if not args.batch:
+        from .service import check_question
+
+        return [(None, check_question(args.question or ""))]
+    path = Path(args.batch)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UsageError(f"batch file {path} does not exist: pass an existing .jsonl file.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise UsageError(f"cannot read batch file {path} ({reason}): pass a readable UTF-8 "
+                         ".jsonl file.") from None
+    out = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            raise UsageError(f"line {n} of {path} is not valid JSON: write one "
+                             '{"id": ..., "question": ...} object per line.') from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("question"), str) \
+                or not obj["question"].strip():
+            raise UsageError(f'line {n} of {path} has no "question" text: add one.')
+        out.append((obj.get("id", n), obj["question"]))
+    if not out:
+        raise UsageError(f"batch file {path} holds no questions: add one JSON object per line.")
+    return out
+
+
+def _print_answer(ans, qid, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(ans.to_dict(qid), ensure_ascii=False), flush=True)
+        return
+    if qid is not None:
+        print(f"# {qid}: {ans.question}")
+    print(ans.text)
+    for c in ans.citations:
+        meta = ", ".join(x for x in (c.date, c.lang) if x)
+        print(f"  [{c.n}] {c.title} ({meta}) {c.article_id}:{c.start}-{c.end}\n      “{c.quote}”")
+    print(flush=True)
+
+
+def _print_hits(question: str, hits, qid, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"id": qid, "question": question, "hits": [
+            {"rank": h.rank, "doc_id": h.chunk.article_id, "chunk_id": h.chunk.id,
+             "score": h.score, "lang": h.chunk.lang, "date": h.chunk.date,
+             "title": h.chunk.title, "text": h.chunk.text} for h in hits]},
+            ensure_ascii=False), flush=True)
+        return
+    print(f"# {question}")
+    for h in hits:
+        text = " ".join(h.chunk.text.split())
+        print(f"{h.rank:2d}. {h.score:6.2f}  {h.chunk.id}  ({h.chunk.date}, {h.chunk.lang})  "
+              f"{text[:160]}")
+    print(flush=True)
+
+
+def _progress_bar():
+    """A progress callback drawing a tqdm bar on stderr."""
+    state: dict[str, Any] = {}
+
+    def progress(done: int, total: int, what: str) -> None:
+        from tqdm import tqdm
+
+        bar = state.get(what)
+        if bar is None:
+            for old in state.values():
+                old.close()
+            state.clear()
+            bar = state[what] = tqdm(total=total, desc=what, unit="chunk", file=sys.stderr,
+                                     dynamic_ncols=True)
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return progress

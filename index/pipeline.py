@@ -1,0 +1,112 @@
+"""Incremental indexing: only new or changed articles are embedded; deleted ones removed."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+
+from corpus import Article
+
+from .chunking import chunk_article
+from .embedders import Embedder
+from .keyword import KeywordIndex
+from .store import Store
+
+# progress(done, total, what): called while embedding, so a CLI or UI can show progress.
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    articles: int
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    skipped: int
+    chunks: int
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def index_articles(
+    articles: Iterable[Article],
+    store: Store,
+    embedders: list[Embedder],
+    progress: Progress | None = None,
+    batch_size: int = 16,
+) -> IndexReport:
+    """Bring ``store`` in line with ``articles`` for every embedder.
+
+    Holds the store's exclusive lock for the whole run. Per article and embedder, old chunks
+    are deleted before the new ones are written, and each chunk records how many its article
+    has, so a run killed half-way is completed by the next run.
+    """
+    t0 = time.perf_counter()
+    articles = list(articles)
+    with store.locked(exclusive=True):
+        states = {e.name: store.state(e.name) for e in embedders}
+        current = {a.id: a for a in articles}
+        added = updated = unchanged = 0
+        todo: list[Article] = []
+        for a in articles:
+            per = [states[e.name].get(a.id) for e in embedders]
+            if all(s is not None and s.sha256 == a.sha256 and s.complete for s in per):
+                unchanged += 1
+                continue
+            todo.append(a)
+            if any(s is not None for s in per):
+                updated += 1
+            else:
+                added += 1
+        gone = {aid for st in states.values() for aid in st} - set(current)
+        for e in embedders:
+            for aid in sorted(gone):
+                store.delete_article(e.name, aid)
+
+        chunked = [(a, chunk_article(a)) for a in todo]
+        total = sum(len(cs) for _, cs in chunked)
+        for e in embedders:
+            done = 0
+            if progress and total:
+                progress(0, total, f"embedding with {e.name}")
+            for a, chunks in chunked:
+                vectors = [e.encode_documents([c.text for c in chunks[i : i + batch_size]])
+                           for i in range(0, len(chunks), batch_size)]
+                store.delete_article(e.name, a.id)
+                if chunks:
+                    import numpy as np
+
+                    store.add(e.name, chunks, np.concatenate(vectors), a.sha256)
+                done += len(chunks)
+                if progress:
+                    progress(done, total, f"embedding with {e.name}")
+
+        n_chunks = refresh_keyword_index(store, embedders[0].name)
+    return IndexReport(
+        articles=len(articles),
+        added=added,
+        updated=updated,
+        removed=len(gone),
+        unchanged=unchanged,
+        skipped=0,
+        chunks=n_chunks,
+        seconds=round(time.perf_counter() - t0, 3),
+    )
+
+
+def refresh_keyword_index(store: Store, embedder: str) -> int:
+    """Rebuild the keyword index from the store's chunks unless it already matches them."""
+    chunks = store.chunks(embedder)
+    fingerprint = hashlib.sha256(
+        "\n".join(f"{c.id}\t{c.start}\t{c.end}\t{c.title}\t{c.date}\t{c.lang}\t{c.text}"
+                  for c in chunks).encode()
+    ).hexdigest()
+    saved = KeywordIndex.load(store.keyword_dir)
+    if saved is None or saved[1] != fingerprint:
+        KeywordIndex(chunks).save(store.keyword_dir, fingerprint)
+    return len(chunks)

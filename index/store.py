@@ -1,0 +1,228 @@
+"""The vector store: a Chroma persistent collection per embedder, with explicit embeddings.
+
+A store folder holds ``chroma/`` (the Chroma database), ``keyword/`` (the BM25 index and the
+chunk table) and ``.lock`` (an flock: ``index`` takes it exclusively, readers shared).
+Every chunk's metadata carries its article's sha256 and chunk count, so an interrupted run is
+detected (an article with missing chunks is re-done) and re-runs are idempotent.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from corpus import StoreError, UsageError
+
+from .embedders import slug
+from .model import Chunk
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    sha256: str
+    expected: int  # chunks the article had when written
+    present: int  # chunks found
+
+    @property
+    def complete(self) -> bool:
+        return self.present == self.expected
+
+
+def _date_num(date: str | None) -> int:
+    return int(date.replace("-", "")) if date else 0
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        text = str(path)
+        if "://" in text:
+            raise UsageError(
+                f"store {text} is a URL, and this version keeps its store in a local folder: "
+                "pass a folder path with --store."
+            )
+        self.path = Path(path).resolve()
+        self._client = None
+        self._lock_fd: int | None = None
+
+    # -- set-up ---------------------------------------------------------------------------
+    def ensure_writable(self) -> None:
+        """Create the folder; raise StoreError if it cannot be written."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            probe = self.path / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write to store {self.path} ({exc.strerror or exc}): pass a writable "
+                "folder with --store."
+            ) from None
+
+    def exists(self) -> bool:
+        return (self.path / "chroma").is_dir() and (self.path / "keyword" / "chunks.json").is_file()
+
+    @property
+    def keyword_dir(self) -> Path:
+        return self.path / "keyword"
+
+    @contextmanager
+    def locked(self, exclusive: bool) -> Iterator[None]:
+        """Hold the store's lock; fail at once with a clear message if another run has it."""
+        if exclusive:
+            self.ensure_writable()
+        elif not self.path.is_dir():
+            yield
+            return
+        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StoreError(
+                    f"store {self.path} is in use by another 'index' run: wait for it to finish "
+                    "or pass another folder with --store."
+                ) from None
+            if exclusive:
+                os.ftruncate(fd, 0)
+                os.write(fd, str(os.getpid()).encode())
+            yield
+        finally:
+            os.close(fd)
+
+    @property
+    def client(self):
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings
+
+            try:
+                self._client = chromadb.PersistentClient(
+                    path=str(self.path / "chroma"),
+                    settings=Settings(anonymized_telemetry=False, allow_reset=False),
+                )
+            except Exception as exc:  # noqa: BLE001 - Chroma raises many kinds here
+                raise StoreError(
+                    f"cannot open the Chroma store in {self.path} ({exc}): pass another folder "
+                    "with --store or delete this one to rebuild it."
+                ) from None
+        return self._client
+
+    def collection(self, embedder: str, create: bool = False):
+        name = f"chunks-{slug(embedder)}"
+        if create:
+            return self.client.get_or_create_collection(
+                name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": embedder},
+            )
+        try:
+            return self.client.get_collection(name, embedding_function=None)
+        except Exception:  # noqa: BLE001 - NotFoundError's import path moves between versions
+            return None
+
+    # -- writing --------------------------------------------------------------------------
+    def state(self, embedder: str) -> dict[str, ArticleState]:
+        col = self.collection(embedder)
+        if col is None:
+            return {}
+        metas = col.get(include=["metadatas"])["metadatas"] or []
+        seen: dict[str, list] = {}
+        for m in metas:
+            entry = seen.setdefault(m["article_id"], [m["sha256"], m["n_chunks"], 0, set()])
+            entry[2] += 1
+            entry[3].add(m["sha256"])
+        return {
+            aid: ArticleState(sha if len(shas) == 1 else "mixed", expected, present)
+            for aid, (sha, expected, present, shas) in seen.items()
+        }
+
+    def delete_article(self, embedder: str, article_id: str) -> None:
+        col = self.collection(embedder)
+        if col is not None:
+            col.delete(where={"article_id": article_id})
+
+    def add(self, embedder: str, chunks: list[Chunk], vectors: np.ndarray, sha256: str) -> None:
+        if not chunks:
+            return
+        col = self.collection(embedder, create=True)
+        col.upsert(
+            ids=[c.id for c in chunks],
+            embeddings=vectors.astype(np.float32),
+            documents=[c.text for c in chunks],
+            metadatas=[
+                {
+                    "article_id": c.article_id,
+                    "start": c.start,
+                    "end": c.end,
+                    "lang": c.lang or "",
+                    "date": c.date or "",
+                    "date_num": _date_num(c.date),
+                    "title": c.title,
+                    "source": c.source,
+                    "sha256": sha256,
+                    "n_chunks": len(chunks),
+                }
+                for c in chunks
+            ],
+        )
+
+    def chunks(self, embedder: str) -> list[Chunk]:
+        """Every chunk in the embedder's collection, ordered by article and position."""
+        col = self.collection(embedder)
+        if col is None:
+            return []
+        got = col.get(include=["documents", "metadatas"])
+        out = [
+            Chunk(
+                id=cid,
+                article_id=m["article_id"],
+                text=doc,
+                start=m["start"],
+                end=m["end"],
+                lang=m["lang"] or None,
+                date=m["date"] or None,
+                title=m["title"],
+                source=m["source"],
+            )
+            for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+        return sorted(out, key=lambda c: (c.article_id, int(c.id.rsplit("#", 1)[1])))
+
+    # -- reading --------------------------------------------------------------------------
+    def query(
+        self, embedder: str, vector: np.ndarray, k: int, where: dict | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the k nearest chunks that pass ``where``."""
+        col = self.collection(embedder)
+        if col is None:
+            return []
+        n = col.count()
+        if n == 0:
+            return []
+        res = col.query(
+            query_embeddings=[vector.astype(np.float32)],
+            n_results=min(k, n),
+            where=where,
+            include=["distances"],
+        )
+        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0],
+                                                       strict=True)]
+
+
+def where_clause(langs: list[str] | None, since: str | None, until: str | None) -> dict | None:
+    """A Chroma ``where`` filter for languages and an inclusive date range."""
+    parts: list[dict] = []
+    if langs:
+        parts.append({"lang": {"$in": list(langs)}})
+    if since:
+        parts.append({"date_num": {"$gte": _date_num(since)}})
+    if until:
+        parts.append({"date_num": {"$lte": _date_num(until)}})
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else {"$and": parts}
