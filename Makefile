@@ -1,0 +1,34 @@
+# Two entry points: `make run` (the chat UI on the bundled corpus) and `make test`.
+# Each sets up what it needs: a .venv with the pinned packages (CPU torch, no CUDA).
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test test-fast index lint install clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)  ## index the bundled corpus if needed, then serve the chat UI on 127.0.0.1:7860
+	$(BIN)/python -m assistant serve
+
+index: $(STAMP)
+	$(BIN)/python -m assistant index
+
+test: $(STAMP)  ## lint, then every test (fast, slow with the real models, end-to-end)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not e2e"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf .store .pytest_cache

