@@ -1,0 +1,89 @@
+"""Benchmark: index time, query latency and a table of answers on a corpus.
+
+    python -m assistant.bench [--corpus DIR] [--questions FILE.jsonl] [--markdown]
+
+Indexes into a fresh temporary store (so every article is embedded), then asks each question
+twice (the first pass warms caches) and prints p50/p95 latency and what came back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from .config import load_config
+from .service import Assistant
+
+QUESTIONS = [
+    ("en", "Who is the Secretary-General of the Organization of Turkic States?"),
+    ("ru", "Кто генеральный секретарь Организации тюркских государств?"),
+    ("de", "Wer ist der Generalsekretär der Organisation der Turkstaaten?"),
+    ("tr", "Türk Devletleri Teşkilatı Genel Sekreteri kimdir?"),
+    ("en", "Who led the Uzbek delegation?"),
+    ("de", "Wer leitete die usbekische Delegation?"),
+    ("ru", "Кто возглавлял делегацию Узбекистана?"),
+    ("de", "Welche Firma besuchte die aserbaidschanische Delegation in Ankara?"),
+    ("ru", "Что сказал Ведат Ишыкхан о сотрудничестве?"),
+    ("tr", "Türkiye'nin çalışma bakanı Bakü'de ne dedi?"),
+    ("en", "Who represented Kazakhstan at the Baku meeting?"),
+    ("en", "What did the declaration of the first OTS labour ministers meeting provide for?"),
+    ("ru", "Где прошло 12-е заседание совместной постоянной комиссии?"),
+    ("en", "Who was Azerbaijan's labour minister in September 2023?"),
+    ("de", "Was ist das DOST-Konzept?"),
+    ("en", "What is the population of Uzbekistan?"),
+    ("en", "What is the capital of France?"),
+    ("ru", "Когда пройдет чемпионат мира по футболу?"),
+    ("de", "Wie hoch ist die Inflation in Deutschland?"),
+    ("tr", "Azerbaycan'ın nüfusu ne kadar?"),
+    ("en", "Was the contaminated Azerbaijani oil cleaned up?"),
+]
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m assistant.bench", description=__doc__)
+    p.add_argument("--corpus")
+    p.add_argument("--questions", help='JSONL with {"question": ..., "lang": ...} lines')
+    p.add_argument("--markdown", action="store_true", help="print the answers as a table")
+    args = p.parse_args(argv)
+    questions = QUESTIONS
+    if args.questions:
+        rows = [json.loads(x) for x in Path(args.questions).read_text().splitlines() if x.strip()]
+        questions = [(r.get("lang", "?"), r["question"]) for r in rows]
+    with tempfile.TemporaryDirectory() as store:
+        cfg = load_config(corpus=args.corpus, store=store)
+        app = Assistant(cfg)
+        t0 = time.perf_counter()
+        _ = app.embedders
+        t_load = time.perf_counter() - t0
+        report = app.index()
+        t1 = time.perf_counter()
+        app.ask(questions[0][1])  # loads the keyword index, warms the models
+        t_first = time.perf_counter() - t1
+        answers = [app.ask(q) for _, q in questions]  # warm caches (sentence vectors)
+        lat = []
+        for _, q in questions:
+            t = time.perf_counter()
+            app.ask(q)
+            lat.append((time.perf_counter() - t) * 1000)
+        cold = [a.timings_ms["retrieve"] + a.timings_ms["answer"] for a in answers]
+    print(f"models loaded in {t_load:.1f} s; indexed {report.articles} articles "
+          f"({report.chunks} chunks) in {report.seconds:.1f} s; first question {t_first:.2f} s")
+    p95 = sorted(lat)[int(0.95 * (len(lat) - 1))]
+    print(f"latency over {len(lat)} questions, first asked: p50 {statistics.median(cold):.0f} "
+          f"ms, max {max(cold):.0f} ms; asked again (cached vectors): p50 "
+          f"{statistics.median(lat):.0f} ms, p95 {p95:.0f} ms")
+    if args.markdown:
+        print("\n| lang | question | answerable | answer (first 110 chars) | cited articles |")
+        print("|---|---|---|---|---|")
+        for (lang, q), a in zip(questions, answers, strict=True):
+            cited = ", ".join(sorted({f"{c.article_id[:3]} ({c.lang})" for c in a.citations}))
+            text = " ".join(a.text.split())[:110].replace("|", "/")
+            print(f"| {lang} | {q} | {a.answerable} | {text} | {cited} |")
+
+
+if __name__ == "__main__":
+    main()
