@@ -36,7 +36,7 @@ class Candidate:
 
     chunk: Chunk
     score: float
-    dense: dict[str, float]  # embedder name -> cosine (None-free: missing = channel floor)
+    dense: dict[str, float]  # embedder name -> cosine, for the channels that returned it
     keyword: float  # normalised BM25 in [0, 1]
 
 

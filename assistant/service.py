@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
@@ -89,10 +88,6 @@ class Assistant:
         timings = {"retrieve": round((t1 - t0) * 1000, 1), "answer": round((t2 - t1) * 1000, 1)}
         return Answer(ans.question, ans.text, ans.citations, ans.answerable, ans.mode, timings,
                       ans.lang)
-
-    def ask_many(self, questions: list[str], **kw) -> Iterator[Answer]:
-        for q in questions:
-            yield self.ask(q, **kw)
 
 
 def check_question(question: str) -> str:

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from corpus import Article
 
 from .chunking import chunk_article
@@ -79,8 +81,6 @@ def index_articles(
                            for i in range(0, len(chunks), batch_size)]
                 store.delete_article(e.name, a.id)
                 if chunks:
-                    import numpy as np
-
                     store.add(e.name, chunks, np.concatenate(vectors), a.sha256)
                 done += len(chunks)
                 if progress:
