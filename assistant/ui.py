@@ -78,7 +78,7 @@ def build_app(app: Assistant):
         with gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(label="Conversation", height=480, sanitize_html=True,
-                                  elem_id="chat")
+                                  buttons=["copy"], elem_id="chat")
                 box = gr.Textbox(label="Question", placeholder="Who is the Secretary-General "
                                  "of the Organization of Turkic States?", elem_id="question")
                 with gr.Row():
