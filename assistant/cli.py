@@ -1,4 +1,4 @@
-"""The command line: python -m assistant {index,ask,search,serve,config}.
+"""The command line: python -m assistant {index,ask,search,serve,eval,config,import-*}.
 
 Heavy modules (models, Chroma, Gradio) are imported only once a command runs, so --help
 and argument errors are instant. Domain errors become one sentence on stderr and an exit
@@ -51,6 +51,16 @@ def _positive(value: str) -> int:
     return n
 
 
+def _fraction(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        x = -1.0
+    if not 0 <= x <= 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number between 0 and 1")
+    return x
+
+
 def _port(value: str) -> int:
     n = _positive(value)
     if n > 65535:
@@ -98,6 +108,30 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", help="address to bind (default 127.0.0.1)")
     sp.add_argument("--port", type=_port, help="port (default 7860)")
 
+    sp = sub.add_parser("eval", help="score answers on a test set; HTML report; regression gate")
+    common(sp)
+    sp.add_argument("--testset", help="JSONL test set (default: eval/testsets/seed_qa.jsonl)")
+    sp.add_argument("--json", metavar="OUT", help="write the summary and every record as JSON")
+    sp.add_argument("--report", metavar="DIR", help="write an HTML report into DIR")
+    sp.add_argument("--baseline", metavar="FILE", help="compare with a saved summary; exit 5 "
+                    "when a headline metric drops by more than --tolerance")
+    sp.add_argument("--tolerance", type=_fraction, default=0.02,
+                    help="allowed drop of a headline metric (default 0.02)")
+
+    sp = sub.add_parser("import-squad", help="SQuAD/XQuAD JSON files -> corpus folder + test set")
+    sp.add_argument("files", nargs="+", help="SQuAD-format files, e.g. xquad.en.json xquad.ru.json")
+    sp.add_argument("--out", required=True, help="folder to write corpus/ and testset.jsonl into")
+    sp.add_argument("--corpus-langs", type=_langs, help="languages whose paragraphs form the "
+                    "corpus (default: all files)")
+    sp.add_argument("--question-langs", type=_langs, help="languages to ask in (default: all)")
+    sp.add_argument("--max-questions", type=_positive, help="keep this many question ids, "
+                    "evenly spread")
+
+    sp = sub.add_parser("import-beir", help="a BEIR folder -> corpus folder + test set")
+    sp.add_argument("folder", help="folder with corpus.jsonl, queries.jsonl, qrels/")
+    sp.add_argument("--out", required=True, help="folder to write corpus/ and testset.jsonl into")
+    sp.add_argument("--split", default="test", help="qrels split (default: test)")
+
     sp = sub.add_parser("config", help="print the resolved configuration")
     common(sp)
     return p
@@ -119,6 +153,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command in ("import-squad", "import-beir"):
+        # eval is the stage to the right of assistant; the CLI is the one place that
+        # composes all stages, so it reaches it lazily here.
+        from eval.cli import run_import
+
+        return run_import(args)
+
     from .config import load_config
 
     cfg = load_config(corpus=args.corpus, store=args.store, k=getattr(args, "k", None),
@@ -127,6 +168,10 @@ def _run(args: argparse.Namespace) -> int:
         for name, value, help in cfg.describe():
             print(f"{name} = {json.dumps(value, ensure_ascii=False)}    # {help}")
         return 0
+    if args.command == "eval":
+        from eval.cli import run_eval
+
+        return run_eval(args, cfg, _progress_bar())
     if args.command in ("ask", "search"):
         questions = _questions(args)  # validate input before loading anything heavy
 

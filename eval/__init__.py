@@ -1,0 +1,22 @@
+"""Stage 4: test set -> answers -> metrics -> JSON, HTML report and regression gate."""
+
+from .gate import compare, load_baseline
+from .importers import import_beir, import_squad
+from .runner import HEADLINE, Record, by_language, run, score, summarize
+from .testset import TestItem, load_testset, write_testset
+
+__all__ = [
+    "HEADLINE",
+    "Record",
+    "TestItem",
+    "by_language",
+    "compare",
+    "import_beir",
+    "import_squad",
+    "load_baseline",
+    "load_testset",
+    "run",
+    "score",
+    "summarize",
+    "write_testset",
+]

@@ -47,6 +47,12 @@ CASES = [
     (["index", "--corpus", "{bad}", "--store", "{tmp}/s"], 3, "not UTF-8"),
     (["index", "--corpus", "{corpus}", "--store", "{file}/store"], 4, "cannot write to store"),
     (["index", "--corpus", "{corpus}", "--store", "http://localhost:8000"], 2, "is a URL"),
+    (["eval", "--testset", "{tmp}/missing.jsonl"], 2, "does not exist"),
+    (["eval", "--testset", "{batch_bad}"], 2, "lacks"),
+    (["eval", "--baseline", "{file}"], 2, "not a readable JSON summary"),
+    (["eval", "--tolerance", "2"], 2, "between 0 and 1"),
+    (["import-squad", "{tmp}/nope.json", "--out", "{tmp}/o"], 2, "does not exist"),
+    (["import-beir", "{tmp}", "--out", "{tmp}/o"], 2, "not a BEIR folder"),
 ]
 
 

@@ -143,3 +143,25 @@ def test_serve_answers_through_the_running_app(tmp_path):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_eval_report_json_and_gate(cli_store, tmp_path):
+    """The eval command writes JSON and HTML, passes against the shipped baseline's own
+    numbers and fails (exit 5) against a better baseline."""
+    out = tmp_path / "results.json"
+    res = run_cli("eval", "--store", str(cli_store), "--json", str(out), "--report",
+                  str(tmp_path / "report"), "--baseline", str(ROOT / "eval" / "baseline.json"))
+    assert res.returncode == 0, res.stderr
+    assert "evaluating" in res.stderr and "refusal_accuracy" in res.stdout
+    data = json.loads(out.read_text())
+    assert data["summary"]["questions"] == len(data["records"]) >= 40
+    assert {"de", "en", "ru", "tr"} <= set(data["by_language"])
+    rec = data["records"][0]
+    assert {"answer", "metrics", "passed", "ranked_docs", "latency_ms"} <= set(rec)
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert "Questions (failures first)" in page and "data:image/png;base64," in page
+    better = tmp_path / "better.json"
+    better.write_text(json.dumps({"summary": {**data["summary"], "must_mention": 0.99}}))
+    res = run_cli("eval", "--store", str(cli_store), "--baseline", str(better))
+    assert res.returncode == 5
+    assert "must_mention" in res.stderr and "Traceback" not in res.stderr

@@ -1,0 +1,113 @@
+"""Run a test set through the assistant and score every answer."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import metrics as M
+from .testset import TestItem
+
+# Summary metrics, and whether higher is better (for the regression gate).
+HEADLINE: dict[str, bool] = {
+    "hit@1": True, "hit@5": True, "hit@10": True, "mrr@10": True, "ndcg@10": True,
+    "recall@10": True, "citation_precision": True, "citation_recall": True,
+    "citation_validity": True, "must_mention": True, "f1": True, "support": True,
+    "refusal_accuracy": True, "false_refusal_rate": False,
+}
+
+
+@dataclass
+class Record:
+    item: TestItem
+    answer: dict  # the full `ask --json` object
+    ranked_docs: list[str]  # article ids of the top-10 retrieved chunks, in order
+    latency_ms: float
+    scores: dict[str, float | None]
+
+    @property
+    def passed(self) -> bool:
+        s = self.scores
+        if not self.item.answerable:
+            return bool(s["refused"])
+        return (not s["refused"] and bool(s["hit@5"]) and bool(s["citation_recall"])
+                and s["must_mention"] in (None, 1.0))
+
+    def to_dict(self) -> dict:
+        return {**self.item.to_dict(), "answer": self.answer, "ranked_docs": self.ranked_docs,
+                "latency_ms": self.latency_ms, "metrics": self.scores, "passed": self.passed}
+
+
+def score(item: TestItem, answer: dict, ranked_docs: list[str], texts: dict[str, str]
+          ) -> dict[str, float | None]:
+    expected = set(item.expected_docs) if item.answerable else set()
+    cites = answer.get("citations") or []
+    cited = [c["doc_id"] for c in cites]
+    refused = not answer.get("answerable", False)
+    text = answer.get("answer") or ""
+    s: dict[str, float | None] = {
+        "hit@1": M.hit_at(ranked_docs, expected, 1),
+        "hit@5": M.hit_at(ranked_docs, expected, 5),
+        "hit@10": M.hit_at(ranked_docs, expected, 10),
+        "mrr@10": M.mrr_at(ranked_docs, expected),
+        "ndcg@10": M.ndcg_at(ranked_docs, expected),
+        "recall@10": M.recall_at(ranked_docs, expected),
+        "citation_precision": M.citation_precision(cited, expected) if expected else None,
+        "citation_recall": M.citation_recall(cited, expected),
+        "citation_validity": M.citation_validity(cites, texts),
+        "refused": float(refused),
+    }
+    if item.answerable:
+        quotes = [c.get("quote", "") for c in cites]
+        s["must_mention"] = (0.0 if refused and item.must_mention
+                             else M.must_mention_recall(item.must_mention, text, quotes))
+        s["f1"] = (0.0 if refused and item.reference is not None
+                   else M.token_f1(text, item.reference))
+        s["support"] = None if refused else M.support(text, cites)
+    else:
+        s["must_mention"] = s["f1"] = s["support"] = None
+    return s
+
+
+def summarize(records: list[Record]) -> dict[str, float | None]:
+    ans = [r for r in records if r.item.answerable]
+    un = [r for r in records if not r.item.answerable]
+    out: dict[str, float | None] = {"questions": len(records), "answerable": len(ans),
+                                    "unanswerable": len(un)}
+    for key in HEADLINE:
+        if key == "refusal_accuracy":
+            out[key] = M.mean(r.scores["refused"] for r in un)
+        elif key == "false_refusal_rate":
+            out[key] = M.mean(r.scores["refused"] for r in ans)
+        else:
+            out[key] = M.mean(r.scores[key] for r in records)
+    lat = [r.latency_ms for r in records]
+    out["latency_p50_ms"] = M.percentile(lat, 50)
+    out["latency_p95_ms"] = M.percentile(lat, 95)
+    out["passed"] = M.mean(float(r.passed) for r in records)
+    return out
+
+
+def by_language(records: list[Record]) -> dict[str, dict[str, float | None]]:
+    langs = sorted({r.item.lang for r in records})
+    return {lang: summarize([r for r in records if r.item.lang == lang]) for lang in langs}
+
+
+def run(items: list[TestItem], ask: Callable[[str], dict], search: Callable[[str], list[str]],
+        texts: dict[str, str], progress: bool = True) -> list[Record]:
+    """Ask every question; ``ask`` returns the `ask --json` dict, ``search`` the ranked
+    article ids of the top-10 passages."""
+    from tqdm import tqdm
+
+    records = []
+    for item in tqdm(items, desc="evaluating", unit="q", file=sys.stderr, disable=not progress,
+                     dynamic_ncols=True):
+        t0 = time.perf_counter()
+        answer = ask(item.question)
+        latency = round((time.perf_counter() - t0) * 1000, 1)
+        ranked = search(item.question)
+        records.append(Record(item, answer, ranked, latency,
+                              score(item, answer, ranked, texts)))
+    return records

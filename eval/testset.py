@@ -1,0 +1,105 @@
+"""The test-set format: JSONL, one question per line.
+
+Fields: ``id`` (str), ``question`` (str), ``lang`` (ISO code of the question), ``answerable``
+(bool), ``expected_docs`` (article ids that answer it; empty when unanswerable), optional
+``reference`` (a reference answer, for token F1) and optional ``must_mention`` (a list of
+groups, each a list of equivalent strings in any language or script; the answer or its quotes
+must contain one string of every group). Unknown fields are kept but ignored (e.g. ``note``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corpus import UsageError
+
+
+@dataclass(frozen=True)
+class TestItem:
+    __test__ = False  # not a pytest test class
+
+    id: str
+    question: str
+    lang: str
+    answerable: bool
+    expected_docs: tuple[str, ...] = ()
+    reference: str | None = None
+    must_mention: tuple[tuple[str, ...], ...] = ()
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict:
+        d = {"id": self.id, "question": self.question, "lang": self.lang,
+             "answerable": self.answerable, "expected_docs": list(self.expected_docs)}
+        if self.reference is not None:
+            d["reference"] = self.reference
+        if self.must_mention:
+            d["must_mention"] = [list(g) for g in self.must_mention]
+        return {**d, **self.extra}
+
+
+REQUIRED = ("id", "question", "lang", "answerable", "expected_docs")
+
+
+def parse_item(obj: object, where: str) -> TestItem:
+    if not isinstance(obj, dict):
+        raise UsageError(f"{where} is not a JSON object: write one object per line.")
+    missing = [k for k in REQUIRED if k not in obj]
+    if missing:
+        raise UsageError(f"{where} lacks {', '.join(missing)}: every line needs "
+                         f"{', '.join(REQUIRED)}.")
+    if not isinstance(obj["answerable"], bool):
+        raise UsageError(f"{where}: answerable must be true or false.")
+    if not isinstance(obj["question"], str) or not obj["question"].strip():
+        raise UsageError(f"{where}: question must be a non-empty string.")
+    docs = obj["expected_docs"]
+    if not isinstance(docs, list) or not all(isinstance(d, str) for d in docs):
+        raise UsageError(f"{where}: expected_docs must be a list of article ids.")
+    if obj["answerable"] and not docs:
+        raise UsageError(f"{where}: an answerable question needs at least one expected_docs id.")
+    groups = obj.get("must_mention") or []
+    if not isinstance(groups, list) or not all(
+            isinstance(g, list) and g and all(isinstance(s, str) for s in g) for g in groups):
+        raise UsageError(f"{where}: must_mention must be a list of non-empty lists of strings.")
+    extra = {k: v for k, v in obj.items()
+             if k not in (*REQUIRED, "reference", "must_mention")}
+    return TestItem(str(obj["id"]), obj["question"], str(obj["lang"]), obj["answerable"],
+                    tuple(docs), obj.get("reference"), tuple(tuple(g) for g in groups), extra)
+
+
+def load_testset(path: str | Path) -> list[TestItem]:
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UsageError(f"test set {path} does not exist: pass an existing .jsonl file "
+                         "with --testset.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read test set {path} ({type(exc).__name__}): pass a "
+                         "readable UTF-8 .jsonl file.") from None
+    items, seen = [], set()
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            raise UsageError(f"line {n} of {path} is not valid JSON: fix it.") from None
+        item = parse_item(obj, f"line {n} of {path}")
+        if item.id in seen:
+            raise UsageError(f"line {n} of {path} repeats id {item.id!r}: ids must be unique.")
+        seen.add(item.id)
+        items.append(item)
+    if not items:
+        raise UsageError(f"test set {path} holds no questions.")
+    return items
+
+
+def write_testset(items: list[TestItem], path: str | Path) -> None:
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for it in items:
+            f.write(json.dumps(it.to_dict(), ensure_ascii=False) + "\n")
+    tmp.replace(path)
