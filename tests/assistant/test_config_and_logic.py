@@ -40,6 +40,7 @@ def test_bad_config_is_one_clear_error(tmp_path, toml, match):
     ("Сколько стран участвовало?", "Участвовали 5 стран.", True),
     ("When did the meeting take place?", "It took place on 6 December.", True),
     ("Wann fand das Treffen statt?", "Das Treffen war wichtig.", False),
+    ("Wie oft wurde er gelesen?", "Der Artikel über Usbekistan.", False),
     ("Who met in Baku?", "The ministers met in Baku.", True),
 ])
 def test_answer_type_check(question, sentence, ok):
