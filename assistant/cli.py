@@ -215,25 +215,12 @@ def _questions(args: argparse.Namespace) -> list[tuple[Any, str]]:
         from .service import check_question
 
         return [(None, check_question(args.question or ""))]
+    from corpus.jsonl import read_jsonl
+
     path = Path(args.batch)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UsageError(
-            f"batch file {path} does not exist: pass an existing .jsonl file.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise UsageError(f"cannot read batch file {path} ({reason}): pass a readable UTF-8 "
-                         ".jsonl file.") from None
     out = []
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            raise UsageError(f"line {n} of {path} is not valid JSON: write one "
-                             '{"id": ..., "question": ...} object per line.') from None
+    for n, obj in read_jsonl(path, "batch file",
+                             'write one {"id": ..., "question": ...} object per line'):
         if not isinstance(obj, dict) or not isinstance(obj.get("question"), str) \
                 or not obj["question"].strip():
             raise UsageError(f'line {n} of {path} has no "question" text: add one.')

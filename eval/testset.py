@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus import UsageError
+from corpus.jsonl import read_jsonl
 
 
 @dataclass(frozen=True)
@@ -70,22 +71,8 @@ def parse_item(obj: object, where: str) -> TestItem:
 
 def load_testset(path: str | Path) -> list[TestItem]:
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UsageError(f"test set {path} does not exist: pass an existing .jsonl file "
-                         "with --testset.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read test set {path} ({type(exc).__name__}): pass a "
-                         "readable UTF-8 .jsonl file.") from None
     items, seen = [], set()
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            raise UsageError(f"line {n} of {path} is not valid JSON: fix it.") from None
+    for n, obj in read_jsonl(path, "test set", "fix it"):
         item = parse_item(obj, f"line {n} of {path}")
         if item.id in seen:
             raise UsageError(f"line {n} of {path} repeats id {item.id!r}: ids must be unique.")

@@ -1,0 +1,34 @@
+"""Reading JSONL input files (question batches, test sets) with one-sentence errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import UsageError
+
+
+def read_jsonl(path: str | Path, what: str, line_hint: str) -> Iterator[tuple[int, object]]:
+    """(line number, parsed value) of each non-blank line of ``path``.
+
+    ``what`` names the file in messages ("batch file"); ``line_hint`` says how a line should
+    look. Missing, unreadable or non-JSON input raises UsageError before anything is yielded
+    for the bad line.
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise UsageError(f"{what} {path} does not exist: pass an existing .jsonl file.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise UsageError(f"cannot read {what} {path} ({reason}): pass a readable UTF-8 .jsonl "
+                         "file.") from None
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line)
+        except ValueError:
+            raise UsageError(f"line {n} of {path} is not valid JSON: {line_hint}.") from None
