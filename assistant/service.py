@@ -53,7 +53,10 @@ class Assistant:
         return report
 
     def is_indexed(self) -> bool:
-        return self.store.exists()
+        """The store holds an index made by every configured embedder, in its current
+        version (a changed or new embedder means indexing again; only it re-embeds)."""
+        return self.store.exists() and all(
+            self.store.model_version(e.name) == e.version for e in self.embedders)
 
     def ensure_indexed(self, progress: Progress | None = None,
                        notice: Callable[[str], None] | None = None) -> IndexReport | None:
@@ -62,7 +65,12 @@ class Assistant:
         if self.is_indexed():
             return None
         if notice:
-            notice(f"the store {self.config.store} is empty: indexing {self.config.corpus} first")
+            missing = [e.name for e in self.embedders
+                       if self.store.model_version(e.name) != e.version]
+            notice(f"the store {self.config.store} has no index by {', '.join(missing)} "
+                   f"(or it was made by another model version): indexing "
+                   f"{self.config.corpus} first" if missing and self.store.exists() else
+                   f"the store {self.config.store} is empty: indexing {self.config.corpus} first")
         report = self.index(progress)
         if notice:
             notice(f"indexed {report.articles} articles, {report.chunks} chunks in "

@@ -121,17 +121,29 @@ class Store:
                 ) from None
         return self._client
 
-    def collection(self, embedder: str, create: bool = False):
+    def collection(self, embedder: str, version: str | None = None):
+        """The embedder's collection; with ``version``, created (recording that model
+        version) if missing."""
         name = f"chunks-{slug(embedder)}"
-        if create:
+        if version is not None:
             return self.client.get_or_create_collection(
                 name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedder": embedder},
+                metadata={"embedder": embedder, "model": version},
             )
         try:
             return self.client.get_collection(name, embedding_function=None)
         except Exception:  # noqa: BLE001 - NotFoundError's import path moves between versions
             return None
+
+    def model_version(self, embedder: str) -> str | None:
+        """The model version the embedder's vectors were made with ("" if unrecorded), or
+        None if the store has no collection for it."""
+        col = self.collection(embedder)
+        return None if col is None else str((col.metadata or {}).get("model", ""))
+
+    def drop(self, embedder: str) -> None:
+        if self.collection(embedder) is not None:
+            self.client.delete_collection(f"chunks-{slug(embedder)}")
 
     # -- writing --------------------------------------------------------------------------
     def state(self, embedder: str) -> dict[str, ArticleState]:
@@ -149,19 +161,25 @@ class Store:
             for aid, (sha, expected, present, shas) in seen.items()
         }
 
-    def delete_article(self, embedder: str, article_id: str) -> None:
+    def delete_articles(self, embedder: str, article_ids: list[str]) -> None:
         col = self.collection(embedder)
-        if col is not None:
-            col.delete(where={"article_id": article_id})
+        if col is not None and article_ids:
+            col.delete(where={"article_id": {"$in": list(article_ids)}})
 
-    def add(self, embedder: str, chunks: list[Chunk], vectors: np.ndarray, sha256: str) -> None:
-        if not chunks:
+    def add(self, embedder: str, version: str, articles: list[tuple[str, list[Chunk]]],
+            vectors: np.ndarray) -> None:
+        """Write the chunks of several articles in one call; ``articles`` holds (sha256,
+        chunks) pairs and ``vectors`` their chunks' embeddings in the same order."""
+        rows = [(sha, len(chunks), c) for sha, chunks in articles for c in chunks]
+        if not rows:
             return
-        col = self.collection(embedder, create=True)
+        if len(rows) != len(vectors):
+            raise ValueError(f"{len(rows)} chunks but {len(vectors)} vectors")
+        col = self.collection(embedder, version)
         col.upsert(
-            ids=[c.id for c in chunks],
-            embeddings=vectors.astype(np.float32),
-            documents=[c.text for c in chunks],
+            ids=[c.id for _, _, c in rows],
+            embeddings=np.asarray(vectors, dtype=np.float32),
+            documents=[c.text for _, _, c in rows],
             metadatas=[
                 {
                     "article_id": c.article_id,
@@ -172,10 +190,10 @@ class Store:
                     "date_num": _date_num(c.date),
                     "title": c.title,
                     "source": c.source,
-                    "sha256": sha256,
-                    "n_chunks": len(chunks),
+                    "sha256": sha,
+                    "n_chunks": n,
                 }
-                for c in chunks
+                for sha, n, c in rows
             ],
         )
 

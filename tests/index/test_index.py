@@ -21,8 +21,9 @@ class HashEmbedder:
 
     name = "hash-test"
 
-    def __init__(self):
+    def __init__(self, version: str = "1"):
         self.embedded = 0
+        self.version = version
 
     def encode_documents(self, texts):
         self.embedded += len(texts)
@@ -101,6 +102,39 @@ def test_interrupted_article_is_completed_on_next_run(tmp_path):
     r = _index(BUNDLED, store, emb)
     assert (r.updated, r.unchanged) == (1, 4)
     assert store.chunks(emb.name) == full
+
+
+def test_a_new_model_version_reembeds_everything(tmp_path):
+    corpus = write_corpus(tmp_path / "c")
+    store, old, new = Store(tmp_path / "store"), HashEmbedder("1"), HashEmbedder("2")
+    first = _index(corpus, store, old)
+    assert store.model_version(old.name) == "1"
+    r = _index(corpus, store, new)
+    assert (r.added, r.unchanged) == (3, 0)
+    assert new.embedded == first.chunks == len(store.chunks(new.name))
+    assert store.model_version(new.name) == "2"
+
+
+def test_assistant_indexes_again_when_an_embedder_is_new_or_changed(tmp_path):
+    from assistant.config import Config
+    from assistant.service import Assistant
+
+    corpus = write_corpus(tmp_path / "c")
+    app = Assistant(Config(corpus=str(corpus), store=str(tmp_path / "store")))
+    app.__dict__["embedders"] = [HashEmbedder("1")]  # a fast stand-in for the real models
+    assert not app.is_indexed()
+    app.ensure_indexed()
+    assert app.is_indexed()
+    kept, other = HashEmbedder("1"), HashEmbedder("1")
+    other.name = "hash-other"
+    app.__dict__["embedders"] = [kept, other]  # an embedder added to the config
+    assert not app.is_indexed()
+    report = app.ensure_indexed()
+    assert report is not None and other.embedded == report.chunks > 0
+    assert kept.embedded == 0  # only the new model embeds
+    assert app.is_indexed()
+    app.__dict__["embedders"] = [kept, HashEmbedder("2")]  # then its version changes
+    assert not app.is_indexed()
 
 
 def test_second_index_run_refuses_while_store_is_locked(tmp_path):
