@@ -22,8 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from anyascii import anyascii
 
-from corpus import sentence_spans
-from index import Embedder
+from index import Embedder, chunk_sentences
 
 from .i18n import not_found
 from .model import Answer, Citation
@@ -98,10 +97,11 @@ class ExtractiveAnswerer:
     def sentences(self, candidates: list[Candidate]) -> list[Sentence]:
         out = []
         for rank, c in enumerate(candidates[: self.passages], start=1):
-            for s, e in sentence_spans(c.chunk.text):
+            for s, e in chunk_sentences(c.chunk):
                 text = c.chunk.text[s:e]
-                if len(text) >= 20:
-                    out.append(Sentence(c, c.chunk.start + s, c.chunk.start + e, text, rank))
+                if not quotable(text, c.chunk.title):
+                    continue
+                out.append(Sentence(c, c.chunk.start + s, c.chunk.start + e, text, rank))
         return out
 
     def evidence(self, question: str, sentences: list[Sentence], qvecs: dict[str, np.ndarray]
@@ -170,6 +170,21 @@ class ExtractiveAnswerer:
                 marks.append(f"[{n}]")
             parts.append(f"{sents[g[0]].text} {''.join(marks)}")
         return Answer(question, " ".join(parts), citations, True, lang=lang)
+
+
+# Sentences that only say where the news came from ("Об этом сообщили в Минтруда.", "This was
+# reported by the ministry.") answer nothing but "who reported it".
+_ATTRIBUTION = re.compile(
+    r"^(об этом (\S+ )?(сообщ|заяв|рассказ|информир)|(this|it) was (reported|announced|said|"
+    r"stated)|(dies|das) (teilte|berichtete|meldete|sagte)|bu (bilgi|açıklama|haber)|"
+    r"bu barədə)", re.IGNORECASE)
+
+
+def quotable(sentence: str, title: str) -> bool:
+    """A sentence may be quoted as an answer: not the headline (the body says it again,
+    with the detail) and not a bare attribution line."""
+    text = sentence.strip()
+    return text != title.strip() and not (_ATTRIBUTION.match(text) and len(text.split()) <= 8)
 
 
 def refusal(question: str, lang: str | None) -> Answer:

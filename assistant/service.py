@@ -29,7 +29,7 @@ from index.pipeline import Progress  # noqa: E402
 from .answer import ExtractiveAnswerer  # noqa: E402
 from .config import Config  # noqa: E402
 from .model import Answer  # noqa: E402
-from .retrieval import Filters, Retriever  # noqa: E402
+from .retrieval import Filters, Retriever, Weights  # noqa: E402
 
 
 class Assistant:
@@ -56,7 +56,7 @@ class Assistant:
         """The store holds an index made by every configured embedder, in its current
         version (a changed or new embedder means indexing again; only it re-embeds)."""
         return self.store.exists() and all(
-            self.store.model_version(e.name) == e.version for e in self.embedders)
+            self.store.is_current(e.name, e.version) for e in self.embedders)
 
     def ensure_indexed(self, progress: Progress | None = None,
                        notice: Callable[[str], None] | None = None) -> IndexReport | None:
@@ -66,7 +66,7 @@ class Assistant:
             return None
         if notice:
             missing = [e.name for e in self.embedders
-                       if self.store.model_version(e.name) != e.version]
+                       if not self.store.is_current(e.name, e.version)]
             notice(f"the store {self.config.store} has no index by {', '.join(missing)} "
                    f"(or it was made by another model version): indexing "
                    f"{self.config.corpus} first" if missing and self.store.exists() else
@@ -86,7 +86,10 @@ class Assistant:
                 f"store {self.store.path} holds no index: run 'python -m assistant index' "
                 "first (or pass the right --store)."
             )
-        return Retriever(self.store, self.embedders, loaded[0], self.config.keyword_weight)
+        weights = Weights(keyword=self.config.keyword_weight,
+                          sentences=self.config.sentence_weight, names=self.config.name_weight,
+                          models=self.config.model_weights())
+        return Retriever(self.store, self.embedders, loaded[0], weights)
 
     @cached_property
     def answerer(self) -> ExtractiveAnswerer:

@@ -1,8 +1,8 @@
 """Stage 2: Articles -> chunks -> embeddings -> Chroma collections + a keyword index."""
 
-from .chunking import chunk_article
+from .chunking import chunk_article, chunk_sentences
 from .embedders import BUILTIN, Embedder, STEmbedder, load_embedder
-from .keyword import KeywordIndex, tokens
+from .keyword import KeywordIndex, name_keys, names_match, tokens
 from .model import Chunk, Hit
 from .pipeline import IndexReport, index_articles, refresh_keyword_index
 from .store import Store, where_clause
@@ -17,8 +17,11 @@ __all__ = [
     "STEmbedder",
     "Store",
     "chunk_article",
+    "chunk_sentences",
     "index_articles",
     "load_embedder",
+    "name_keys",
+    "names_match",
     "refresh_keyword_index",
     "tokens",
     "where_clause",

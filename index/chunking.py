@@ -8,6 +8,8 @@ from corpus import Article, sentence_spans
 
 from .model import Chunk
 
+MIN_SENTENCE = 20  # shorter "sentences" (datelines, "Photo:") are neither indexed nor quoted
+
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]+)*")
 
 
@@ -69,3 +71,9 @@ def _pack(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, in
     if cur is not None:
         groups.append(cur)
     return groups
+
+
+def chunk_sentences(chunk: Chunk) -> list[tuple[int, int]]:
+    """Offsets into ``chunk.text`` of its sentences of at least ``MIN_SENTENCE`` characters:
+    the units of the sentence channel and of extractive answers."""
+    return [(s, e) for s, e in sentence_spans(chunk.text) if e - s >= MIN_SENTENCE]

@@ -33,6 +33,39 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+_CAPITALISED = re.compile(r"\b[A-ZА-ЯЁÇĞİÖŞÜƏ][\w'’-]{2,}")
+
+
+def name_key(word: str) -> str:
+    """A spelling-independent key of a name: transliterated consonants, so that Ишыкхан,
+    Işıkhan and Ishikhan (-> "skn"), Джамшид and Jamshid, Алиев and Aliyev/Əliyev agree.
+    "" when too short to tell names apart."""
+    w = anyascii(re.split(r"['’]", word)[0]).lower().replace("dzh", "j").replace("ts", "c")
+    w = re.sub(r"([kgszct])h", r"\1", w)
+    w = re.sub(r"[^a-z]|[aeiouy]", "", w)
+    w = re.sub(r"(.)\1+", r"\1", w)
+    return w if len(w) >= 2 else ""
+
+
+def name_keys(text: str, skip_first: bool = False) -> set[str]:
+    """Keys of the capitalised words of ``text`` (likely names); with ``skip_first``, the
+    text's first word (capitalised as a sentence start) is left out."""
+    words = _CAPITALISED.findall(text)
+    if skip_first and words and text.lstrip().startswith(words[0]):
+        words = words[1:]
+    return {k for k in map(name_key, words) if k}
+
+
+def names_match(wanted: str, present: set[str]) -> bool:
+    """A name key matches a key of the text, either being a prefix of the other (inflected
+    forms: Омуралиевым, Işıkhan'ın) longer by at most one consonant (an ending), so that
+    Ишыкхан ("skn") does not match Искандер ("skndr")."""
+    def close(longer: str, shorter: str) -> bool:
+        return longer.startswith(shorter) and len(longer) - len(shorter) <= 1
+
+    return any(close(k, wanted) or (len(k) >= 3 and close(wanted, k)) for k in present)
+
+
 class KeywordIndex:
     """BM25 over chunk texts plus the chunk table (metadata of every indexed chunk)."""
 

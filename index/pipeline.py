@@ -11,7 +11,7 @@ import numpy as np
 
 from corpus import Article
 
-from .chunking import chunk_article
+from .chunking import chunk_article, chunk_sentences
 from .embedders import Embedder
 from .keyword import KeywordIndex
 from .store import Store
@@ -52,7 +52,8 @@ def index_articles(
     articles = list(articles)
     with store.locked(exclusive=True):
         for e in embedders:  # vectors of another model version are useless: start over
-            if store.model_version(e.name) not in (None, e.version):
+            if store.model_version(e.name) is not None and not store.is_current(e.name,
+                                                                              e.version):
                 store.drop(e.name)
         states = {e.name: store.state(e.name) for e in embedders}
         current = {a.id: a for a in articles}
@@ -90,11 +91,14 @@ def index_articles(
             # chunk count, so a run killed half-way leaves articles the next run re-does.
             for group in _groups(mine, batch_size):
                 texts = [c.text for _, chunks in group for c in chunks]
-                vectors = e.encode_documents(texts) if texts else np.zeros((0, 0), np.float32)
+                sents = [c.text[s:t] for _, chunks in group for c in chunks
+                         for s, t in chunk_sentences(c)]
+                vectors = (e.encode_documents(texts + sents) if texts
+                           else np.zeros((0, 0), np.float32))
                 store.delete_articles(e.name, [a.id for a, _ in group
                                                if a.id in states[e.name]])
                 store.add(e.name, e.version, [(a.sha256, chunks) for a, chunks in group],
-                          vectors)
+                          vectors[:len(texts)], vectors[len(texts):])
                 done += len(texts)
                 if progress:
                     progress(done, total, f"embedding with {e.name}")

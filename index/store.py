@@ -19,8 +19,13 @@ import numpy as np
 
 from corpus import StoreError, UsageError
 
+from .chunking import chunk_sentences
 from .embedders import slug
 from .model import Chunk
+
+# What a collection holds besides the model's vectors; part of the recorded version, so a
+# store written before a layout change is rebuilt rather than half-used.
+LAYOUT = "chunks+sentences 1"
 
 
 @dataclass(frozen=True)
@@ -121,14 +126,14 @@ class Store:
                 ) from None
         return self._client
 
-    def collection(self, embedder: str, version: str | None = None):
-        """The embedder's collection; with ``version``, created (recording that model
-        version) if missing."""
-        name = f"chunks-{slug(embedder)}"
+    def collection(self, embedder: str, version: str | None = None, kind: str = "chunks"):
+        """The embedder's collection of chunk (or ``kind="sents"``: sentence) vectors; with
+        ``version``, created (recording that model version) if missing."""
+        name = f"{kind}-{slug(embedder)}"
         if version is not None:
             return self.client.get_or_create_collection(
                 name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedder": embedder, "model": version},
+                metadata={"embedder": embedder, "model": f"{version}; {LAYOUT}"},
             )
         try:
             return self.client.get_collection(name, embedding_function=None)
@@ -136,14 +141,18 @@ class Store:
             return None
 
     def model_version(self, embedder: str) -> str | None:
-        """The model version the embedder's vectors were made with ("" if unrecorded), or
-        None if the store has no collection for it."""
+        """The model version and layout the embedder's vectors were made with ("" if
+        unrecorded), or None if the store has no collection for it."""
         col = self.collection(embedder)
         return None if col is None else str((col.metadata or {}).get("model", ""))
 
+    def is_current(self, embedder: str, version: str) -> bool:
+        return self.model_version(embedder) == f"{version}; {LAYOUT}"
+
     def drop(self, embedder: str) -> None:
-        if self.collection(embedder) is not None:
-            self.client.delete_collection(f"chunks-{slug(embedder)}")
+        for kind in ("chunks", "sents"):
+            if self.collection(embedder, kind=kind) is not None:
+                self.client.delete_collection(f"{kind}-{slug(embedder)}")
 
     # -- writing --------------------------------------------------------------------------
     def state(self, embedder: str) -> dict[str, ArticleState]:
@@ -162,19 +171,34 @@ class Store:
         }
 
     def delete_articles(self, embedder: str, article_ids: list[str]) -> None:
-        col = self.collection(embedder)
-        if col is not None and article_ids:
-            col.delete(where={"article_id": {"$in": list(article_ids)}})
+        for kind in ("chunks", "sents"):
+            col = self.collection(embedder, kind=kind)
+            if col is not None and article_ids:
+                col.delete(where={"article_id": {"$in": list(article_ids)}})
 
     def add(self, embedder: str, version: str, articles: list[tuple[str, list[Chunk]]],
-            vectors: np.ndarray) -> None:
-        """Write the chunks of several articles in one call; ``articles`` holds (sha256,
-        chunks) pairs and ``vectors`` their chunks' embeddings in the same order."""
+            vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+        """Write several articles in one call per collection: ``articles`` holds (sha256,
+        chunks) pairs, ``vectors`` their chunks' embeddings in order and
+        ``sentence_vectors`` those of every chunk's ``chunk_sentences`` in order.
+
+        Sentences are written first: an article counts as complete when all its chunks are
+        there, so a run killed in between leaves it to be redone."""
         rows = [(sha, len(chunks), c) for sha, chunks in articles for c in chunks]
         if not rows:
             return
-        if len(rows) != len(vectors):
-            raise ValueError(f"{len(rows)} chunks but {len(vectors)} vectors")
+        sents = [(c, s, e) for _, _, c in rows for s, e in chunk_sentences(c)]
+        if len(rows) != len(vectors) or len(sents) != len(sentence_vectors):
+            raise ValueError(f"{len(rows)} chunks and {len(sents)} sentences but "
+                             f"{len(vectors)} and {len(sentence_vectors)} vectors")
+        if sents:
+            self.collection(embedder, version, "sents").upsert(
+                ids=[f"{c.id}@{s}" for c, s, _ in sents],
+                embeddings=np.asarray(sentence_vectors, dtype=np.float32),
+                metadatas=[{"chunk_id": c.id, "article_id": c.article_id, "start": s, "end": e,
+                            "lang": c.lang or "", "date_num": _date_num(c.date)}
+                           for c, s, e in sents],
+            )
         col = self.collection(embedder, version)
         col.upsert(
             ids=[c.id for _, _, c in rows],
@@ -224,7 +248,19 @@ class Store:
         self, embedder: str, vector: np.ndarray, k: int, where: dict | None = None
     ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks that pass ``where``."""
-        col = self.collection(embedder)
+        return [(cid, sim) for cid, sim, _ in self._query(embedder, "chunks", vector, k, where)]
+
+    def query_sentences(
+        self, embedder: str, vector: np.ndarray, k: int, where: dict | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the k nearest sentences that pass ``where``
+        (a chunk appears once per sentence found)."""
+        return [(m["chunk_id"], sim) for _, sim, m in self._query(embedder, "sents", vector, k,
+                                                                   where)]
+
+    def _query(self, embedder: str, kind: str, vector: np.ndarray, k: int,
+               where: dict | None) -> list[tuple[str, float, dict]]:
+        col = self.collection(embedder, kind=kind)
         if col is None:
             return []
         n = col.count()
@@ -234,10 +270,10 @@ class Store:
             query_embeddings=[vector.astype(np.float32)],
             n_results=min(k, n),
             where=where,
-            include=["distances"],
+            include=["distances", "metadatas"],
         )
-        return [(cid, 1.0 - float(d)) for cid, d in zip(res["ids"][0], res["distances"][0],
-                                                       strict=True)]
+        return [(cid, 1.0 - float(d), m) for cid, d, m in
+                zip(res["ids"][0], res["distances"][0], res["metadatas"][0], strict=True)]
 
 
 def where_clause(langs: list[str] | None, since: str | None, until: str | None) -> dict | None:

@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 
 from corpus import StoreError, load_corpus
-from index import KeywordIndex, Store, chunk_article, index_articles, tokens
+from index import (
+    KeywordIndex,
+    Store,
+    chunk_article,
+    chunk_sentences,
+    index_articles,
+    tokens,
+)
 from tests.conftest import BUNDLED, write_corpus
 
 
@@ -61,6 +68,12 @@ def test_transliterated_ngrams_match_across_scripts():
     assert not idx.scores("zzzzqqqq").any()
 
 
+def _units(store, name):
+    """Texts an index holds for one model: its chunks and their sentences."""
+    chunks = store.chunks(name)
+    return len(chunks) + sum(len(chunk_sentences(c)) for c in chunks)
+
+
 def _index(corpus, store, emb):
     return index_articles(load_corpus(corpus), store, [emb])
 
@@ -71,11 +84,13 @@ def test_incremental_index_add_unchanged_update_delete(tmp_path):
     r1 = _index(corpus, store, emb)
     assert (r1.articles, r1.added, r1.updated, r1.removed, r1.unchanged) == (3, 3, 0, 0, 0)
     first = store.chunks(emb.name)
-    assert r1.chunks == len(first) == emb.embedded
+    assert r1.chunks == len(first)
+    assert emb.embedded == _units(store, emb.name) > r1.chunks
+    assert store.collection(emb.name, kind="sents").count() == emb.embedded - r1.chunks
 
     r2 = _index(corpus, store, emb)  # unchanged corpus: nothing embedded, same chunks
     assert (r2.added, r2.updated, r2.unchanged) == (0, 0, 3)
-    assert emb.embedded == r1.chunks
+    assert emb.embedded == _units(store, emb.name)
     assert store.chunks(emb.name) == first
 
     (corpus / "de/wetter.md").write_text("Das Wetter in Hamburg\n\nHeute scheint in Hamburg "
@@ -108,11 +123,11 @@ def test_a_new_model_version_reembeds_everything(tmp_path):
     corpus = write_corpus(tmp_path / "c")
     store, old, new = Store(tmp_path / "store"), HashEmbedder("1"), HashEmbedder("2")
     first = _index(corpus, store, old)
-    assert store.model_version(old.name) == "1"
+    assert store.is_current(old.name, "1")
     r = _index(corpus, store, new)
     assert (r.added, r.unchanged) == (3, 0)
-    assert new.embedded == first.chunks == len(store.chunks(new.name))
-    assert store.model_version(new.name) == "2"
+    assert new.embedded == _units(store, new.name) and first.chunks == len(store.chunks(new.name))
+    assert store.is_current(new.name, "2") and not store.is_current(new.name, "1")
 
 
 def test_assistant_indexes_again_when_an_embedder_is_new_or_changed(tmp_path):
@@ -130,7 +145,7 @@ def test_assistant_indexes_again_when_an_embedder_is_new_or_changed(tmp_path):
     app.__dict__["embedders"] = [kept, other]  # an embedder added to the config
     assert not app.is_indexed()
     report = app.ensure_indexed()
-    assert report is not None and other.embedded == report.chunks > 0
+    assert report is not None and other.embedded == _units(app.store, other.name) > 0
     assert kept.embedded == 0  # only the new model embeds
     assert app.is_indexed()
     app.__dict__["embedders"] = [kept, HashEmbedder("2")]  # then its version changes

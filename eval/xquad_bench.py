@@ -1,0 +1,214 @@
+"""Cross-lingual retrieval benchmark on XQuAD, through the product's own index and search.
+
+    python -m eval.xquad_bench [--xquad ../shared/benchmarks/xquad] [--out out/xquad-bench]
+                               [--ids 300] [--langs en,ru,de] [--question-langs en,ru,de,tr]
+
+Writes every paragraph of ``--langs`` as an article of a corpus folder, indexes it with the
+configured embedders (incrementally: a second run reuses the store), and asks the first
+``--ids`` question ids in every question language. Every channel's evidence is gathered once
+per question; the fusion weights are chosen on the questions of even-numbered ids and every
+system is reported on the odd-numbered (held-out) half. A hit is any language copy of the
+question's paragraph among the top distinct articles; xR@5 counts only copies in another
+language than the question's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+TARGETS = {"R@1": 0.92, "xR@5": 0.92, "MRR@10": 0.95, "tr MRR@10": 0.90}
+GRID = {"keyword": (1.0, 1.5, 2.0, 2.5), "sentences": (1.0, 1.5, 2.0, 3.0),
+        "use": (0.6, 0.8, 1.0), "names": (0.0, 0.5, 1.0, 2.0, 3.0)}
+
+
+def write_corpus(xquad: Path, langs: list[str], folder: Path) -> dict[str, int]:
+    """One article per paragraph (``<lang>/<n>.txt``); returns article id -> paragraph."""
+    para_of = {}
+    for lang in langs:
+        data = json.loads((xquad / f"xquad.{lang}.json").read_text(encoding="utf-8"))
+        n = 0
+        for art in data["data"]:
+            for p in art["paragraphs"]:
+                f = folder / lang / f"{n:03d}.txt"
+                text = p["context"].strip() + "\n"
+                if not f.exists() or f.read_text(encoding="utf-8") != text:
+                    f.parent.mkdir(parents=True, exist_ok=True)
+                    f.write_text(text, encoding="utf-8")
+                para_of[f"{lang}/{n:03d}"] = n
+                n += 1
+    return para_of
+
+
+def load_questions(xquad: Path, qlangs: list[str], n_ids: int) -> list[tuple[str, str, str, int]]:
+    """(id, lang, question, paragraph) for the first ``n_ids`` ids, in every language."""
+    out, order = [], None
+    for lang in qlangs:
+        data = json.loads((xquad / f"xquad.{lang}.json").read_text(encoding="utf-8"))
+        rows, n = [], 0
+        for art in data["data"]:
+            for p in art["paragraphs"]:
+                rows += [(qa["id"], lang, qa["question"], n) for qa in p["qas"]]
+                n += 1
+        if order is None:
+            order = [r[0] for r in rows][:n_ids]
+        keep = {qid: i for i, qid in enumerate(order)}
+        out += sorted((r for r in rows if r[0] in keep), key=lambda r: keep[r[0]])
+    return out
+
+
+def ranked_articles(scores: dict[str, float]) -> list[str]:
+    """Distinct article ids, best chunk first."""
+    seen: dict[str, None] = {}
+    for cid, _ in sorted(scores.items(), key=lambda kv: -kv[1]):
+        seen.setdefault(cid.rsplit("#", 1)[0], None)
+    return list(seen)
+
+
+def measure(rankings: list[list[str]], qs, para_of: dict[str, int]) -> dict[str, float]:
+    r1, r5, x5, rr = [], [], [], []
+    by_lang: dict[str, list[float]] = {}
+    for ranked, (_, lang, _, para) in zip(rankings, qs, strict=True):
+        rel = [para_of[a] == para for a in ranked[:10]]
+        first = rel.index(True) if True in rel else None
+        r1.append(bool(rel[:1]) and rel[0])
+        r5.append(any(rel[:5]))
+        x5.append(any(r and a.split("/")[0] != lang for r, a in zip(rel[:5], ranked[:5],
+                                                                      strict=False)))
+        rr.append(0.0 if first is None else 1.0 / (first + 1))
+        by_lang.setdefault(lang, []).append(rr[-1])
+    out = {"R@1": float(np.mean(r1)), "R@5": float(np.mean(r5)), "xR@5": float(np.mean(x5)),
+           "MRR@10": float(np.mean(rr))}
+    out.update({f"{lang} MRR@10": float(np.mean(v)) for lang, v in by_lang.items()})
+    return out
+
+
+def rrf(channels: list[dict[str, float]], k: int = 60) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for ch in channels:
+        for rank, cid in enumerate(sorted(ch, key=lambda c: -ch[c])):
+            out[cid] = out.get(cid, 0.0) + 1.0 / (k + rank + 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    root = Path(__file__).resolve().parents[1]
+    ap = argparse.ArgumentParser(prog="python -m eval.xquad_bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--xquad", default=str(root.parent / "shared" / "benchmarks" / "xquad"))
+    ap.add_argument("--out", default="out/xquad-bench")
+    ap.add_argument("--ids", type=int, default=300, help="question ids per language")
+    ap.add_argument("--langs", default="en,ru,de", help="languages of the passage pool")
+    ap.add_argument("--question-langs", default="en,ru,de,tr")
+    args = ap.parse_args(argv)
+
+    from assistant.cli import progress_bar
+    from assistant.config import load_config
+    from assistant.retrieval import Weights, fuse
+    from assistant.service import Assistant
+    from corpus import AssistantError
+
+    xquad, out = Path(args.xquad), Path(args.out)
+    try:
+        if not (xquad / "xquad.en.json").is_file():
+            raise AssistantError(f"no XQuAD files in {xquad}: pass the folder holding "
+                                 "xquad.<lang>.json with --xquad.")
+        langs, qlangs = args.langs.split(","), args.question_langs.split(",")
+        para_of = write_corpus(xquad, langs, out / "corpus")
+        qs = load_questions(xquad, qlangs, args.ids)
+        cfg = load_config(corpus=str(out / "corpus"), store=str(out / "store"))
+        app = Assistant(cfg)
+        report = app.index(progress_bar())
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(f"indexed {report.articles} passages ({report.chunks} chunks) in {report.seconds:.1f} s"
+          f" with {', '.join(cfg.embedders)}", file=sys.stderr)
+
+    from tqdm import tqdm
+
+    t0 = time.perf_counter()
+    evidence = [app.retriever.evidence(q) for _, _, q, _ in tqdm(qs, desc="searching",
+                                                                 file=sys.stderr)]
+    per_q_ms = (time.perf_counter() - t0) * 1000 / len(qs)
+    order = {qid: i for i, qid in enumerate(dict.fromkeys(q[0] for q in qs))}
+    tune = [i for i, q in enumerate(qs) if order[q[0]] % 2 == 0]
+    held = [i for i, q in enumerate(qs) if order[q[0]] % 2 == 1]
+
+    def score(systems_scores: list[dict[str, float]], idx: list[int]) -> dict[str, float]:
+        return measure([ranked_articles(systems_scores[i]) for i in idx], [qs[i] for i in idx],
+                       para_of)
+
+    names = [e.name for e in app.embedders]
+    use = next((n for n in names if n == "use"), None)
+
+    def weights(keyword: float, sentences: float, use_w: float, names: float) -> Weights:
+        return Weights(keyword=keyword, sentences=sentences, names=names,
+                       models={use: use_w} if use else {})
+
+    # choose the weights on the tuning half
+    best = None
+    for kw, sw, uw, nw in itertools.product(*GRID.values()):
+        w = weights(kw, sw, uw, nw)
+        m = score([fuse(ev, w) for ev in evidence], tune)
+        objective = m["R@1"] + m["xR@5"] + m["MRR@10"] + m.get("tr MRR@10", 0.0)
+        if best is None or objective > best[0] + 1e-9:
+            best = (objective, (kw, sw, uw, nw), m)
+    _, (kw, sw, uw, nw), tune_m = best
+    tuned = weights(kw, sw, uw, nw)
+    configured = Weights(keyword=cfg.keyword_weight, sentences=cfg.sentence_weight,
+                         names=cfg.name_weight, models=cfg.model_weights())
+
+    systems: list[tuple[str, list[dict[str, float]]]] = [
+        ("BM25 over transliterated character 4-grams", [ev.keyword for ev in evidence])]
+    for n in names:
+        systems.append((f"{n} (dense, passages)", [ev.dense[n] for ev in evidence]))
+        systems.append((f"{n} (dense, best sentence)", [ev.sentences[n] for ev in evidence]))
+    no_kw = Weights(keyword=0.0, sentences=0.0, names=0.0)
+    systems += [
+        (" + ".join(names) + ", per-query z-score sum", [fuse(ev, no_kw) for ev in evidence]),
+        ("reciprocal-rank fusion, passages + BM25 (k=60)",
+         [rrf([*ev.dense.values(), ev.keyword]) for ev in evidence]),
+        ("previous product: z-sum + 1.0 x BM25",
+         [fuse(ev, Weights(keyword=1.0, sentences=0.0, names=0.0)) for ev in evidence]),
+        (f"product, configured weights (keyword {cfg.keyword_weight}, sentences "
+         f"{cfg.sentence_weight}, names {cfg.name_weight}, {', '.join(cfg.embedder_weights)})",
+         [fuse(ev, configured) for ev in evidence]),
+        (f"product, weights tuned on the other half (keyword {kw}, sentences {sw}, use {uw}, "
+         f"names {nw})",
+         [fuse(ev, tuned) for ev in evidence]),
+    ]
+    cols = ["R@1", "R@5", "xR@5", "MRR@10"] + [f"{lang} MRR@10" for lang in qlangs]
+    print(f"\nXQuAD: {len(para_of)} passages ({', '.join(langs)}), {len(qs)} questions "
+          f"({args.ids} ids x {', '.join(qlangs)}); held-out half: {len(held)} questions; "
+          f"evidence {per_q_ms:.0f} ms per question")
+    print("| system | " + " | ".join(cols) + " |")
+    print("|---|" + "---:|" * len(cols))
+    results = {}
+    for label, scores in systems:
+        m = score(scores, held)
+        results[label] = m
+        print(f"| {label} | " + " | ".join(f"{m.get(c, float('nan')):.3f}".lstrip("0")
+                                           for c in cols) + " |")
+    final = results[systems[-1][0]]
+    print("\ntuning half with the chosen weights: "
+          + ", ".join(f"{k} {v:.3f}" for k, v in tune_m.items()))
+    print("targets on the held-out half: " + ", ".join(
+        f"{k} {final.get(k, 0):.3f} {'>=' if final.get(k, 0) >= t else '<'} {t}"
+        for k, t in TARGETS.items()))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(
+        {"weights": {"keyword": kw, "sentences": sw, "use": uw, "names": nw},
+         "held_out": results,
+         "tuning_half": tune_m, "questions": len(qs)}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
