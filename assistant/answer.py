@@ -184,7 +184,7 @@ def quotable(sentence: str, title: str) -> bool:
     """A sentence may be quoted as an answer: not the headline (the body says it again,
     with the detail) and not a bare attribution line."""
     text = sentence.strip()
-    return text != title.strip() and not (_ATTRIBUTION.match(text) and len(text.split()) <= 8)
+    return text != title.strip() and not (_ATTRIBUTION.match(text) and len(text.split()) <= 12)
 
 
 def refusal(question: str, lang: str | None) -> Answer:

@@ -20,12 +20,18 @@ def test_config_layers_defaults_toml_env_flags(tmp_path):
     assert (cfg.store, cfg.k) == ("from-flag", 7)
 
 
+def test_embedder_weights_parse(tmp_path):
+    cfg = load_config(tmp_path / "none.toml", env={"ASSISTANT_EMBEDDER_WEIGHTS": "use=0.5, x=2"})
+    assert cfg.model_weights() == {"use": 0.5, "x": 2.0}
+
+
 @pytest.mark.parametrize("toml,match", [
     ("k = 0\n", "k must be at least 1"),
     ('mode = "llm"\n', "not available"),
     ("colour = 1\n", "unknown setting 'colour'"),
     ("k = [\n", "not valid TOML"),
     ('k = "many"\n', "not a valid int"),
+    ('embedder_weights = ["use:0.8"]\n', "is not name=weight"),
 ])
 def test_bad_config_is_one_clear_error(tmp_path, toml, match):
     p = tmp_path / "assistant.toml"
@@ -61,3 +67,19 @@ def test_filters_accept():
     assert not Filters(since="2025-12-06").accepts(c)
     undated = Chunk("b#0", "b", "t", 0, 1, "ru", None, "T")
     assert not Filters(until="2030-01-01").accepts(undated)
+
+
+@pytest.mark.parametrize("sentence,ok", [
+    ("Azerbaijan, Türkiye and OTS Secretariat explore co-op opportunities", False),  # headline
+    ("Об этом сообщили в Минтруда Азербайджана.", False),
+    ("This was reported by the Ministry of Labor.", False),
+    ("Dies teilte das Ministerium mit.", False),
+    ("Об этом сообщил министр, добавив, что в 2026 году комиссия соберётся в Ташкенте, а "
+     "следующая встреча пройдёт в Баку весной.", True),  # attribution with content
+    ("Omuraliev stressed the importance of the meeting.", True),
+])
+def test_headlines_and_bare_attributions_are_not_quoted(sentence, ok):
+    from assistant.answer import quotable
+
+    assert quotable(sentence, "Azerbaijan, Türkiye and OTS Secretariat explore co-op "
+                    "opportunities") is ok
