@@ -21,71 +21,60 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+from .metrics import dedupe, hit_at, mean, mrr_at
 
 TARGETS = {"R@1": 0.92, "xR@5": 0.92, "MRR@10": 0.95, "tr MRR@10": 0.90}
 GRID = {"keyword": (1.0, 1.5, 2.0, 2.5), "sentences": (1.0, 1.5, 2.0, 3.0),
         "use": (0.6, 0.8, 1.0), "names": (0.0, 0.5, 1.0, 2.0, 3.0)}
 
 
-def write_corpus(xquad: Path, langs: list[str], folder: Path) -> dict[str, int]:
+def write_corpus(data: dict[str, dict], langs: list[str], folder: Path) -> dict[str, int]:
     """One article per paragraph (``<lang>/<n>.txt``); returns article id -> paragraph."""
     para_of = {}
     for lang in langs:
-        data = json.loads((xquad / f"xquad.{lang}.json").read_text(encoding="utf-8"))
-        n = 0
-        for art in data["data"]:
-            for p in art["paragraphs"]:
-                f = folder / lang / f"{n:03d}.txt"
-                text = p["context"].strip() + "\n"
-                if not f.exists() or f.read_text(encoding="utf-8") != text:
-                    f.parent.mkdir(parents=True, exist_ok=True)
-                    f.write_text(text, encoding="utf-8")
-                para_of[f"{lang}/{n:03d}"] = n
-                n += 1
+        for n, paragraph in enumerate(data[lang]["paragraphs"]):
+            f = folder / lang / f"{n:03d}.txt"
+            text = paragraph.strip() + "\n"
+            if not f.exists() or f.read_text(encoding="utf-8") != text:
+                f.parent.mkdir(parents=True, exist_ok=True)
+                f.write_text(text, encoding="utf-8")
+            para_of[f"{lang}/{n:03d}"] = n
     return para_of
 
 
-def load_questions(xquad: Path, qlangs: list[str], n_ids: int) -> list[tuple[str, str, str, int]]:
-    """(id, lang, question, paragraph) for the first ``n_ids`` ids, in every language."""
-    out, order = [], None
+def load_questions(data: dict[str, dict], qlangs: list[str], n_ids: int
+                   ) -> list[tuple[str, str, str, int]]:
+    """(id, lang, question, paragraph) for the first ``n_ids`` ids of the first language,
+    in every language."""
+    order = [qid for qid, _, _ in data[qlangs[0]]["questions"]][:n_ids]
+    keep = {qid: i for i, qid in enumerate(order)}
+    out = []
     for lang in qlangs:
-        data = json.loads((xquad / f"xquad.{lang}.json").read_text(encoding="utf-8"))
-        rows, n = [], 0
-        for art in data["data"]:
-            for p in art["paragraphs"]:
-                rows += [(qa["id"], lang, qa["question"], n) for qa in p["qas"]]
-                n += 1
-        if order is None:
-            order = [r[0] for r in rows][:n_ids]
-        keep = {qid: i for i, qid in enumerate(order)}
-        out += sorted((r for r in rows if r[0] in keep), key=lambda r: keep[r[0]])
+        rows = [(qid, lang, q, para) for qid, q, para in data[lang]["questions"] if qid in keep]
+        out += sorted(rows, key=lambda r: keep[r[0]])
     return out
 
 
 def ranked_articles(scores: dict[str, float]) -> list[str]:
     """Distinct article ids, best chunk first."""
-    seen: dict[str, None] = {}
-    for cid, _ in sorted(scores.items(), key=lambda kv: -kv[1]):
-        seen.setdefault(cid.rsplit("#", 1)[0], None)
-    return list(seen)
+    return dedupe(cid.rsplit("#", 1)[0] for cid in sorted(scores, key=lambda c: -scores[c]))
 
 
 def measure(rankings: list[list[str]], qs, para_of: dict[str, int]) -> dict[str, float]:
-    r1, r5, x5, rr = [], [], [], []
-    by_lang: dict[str, list[float]] = {}
+    """R@1, R@5, xR@5 (a copy in another language than the question's), MRR@10 overall and
+    MRR@10 per question language; any language copy of the paragraph counts."""
+    copies: dict[int, set[str]] = {}
+    for aid, para in para_of.items():
+        copies.setdefault(para, set()).add(aid)
+    rows = []
     for ranked, (_, lang, _, para) in zip(rankings, qs, strict=True):
-        rel = [para_of[a] == para for a in ranked[:10]]
-        first = rel.index(True) if True in rel else None
-        r1.append(bool(rel[:1]) and rel[0])
-        r5.append(any(rel[:5]))
-        x5.append(any(r and a.split("/")[0] != lang for r, a in zip(rel[:5], ranked[:5],
-                                                                      strict=False)))
-        rr.append(0.0 if first is None else 1.0 / (first + 1))
-        by_lang.setdefault(lang, []).append(rr[-1])
-    out = {"R@1": float(np.mean(r1)), "R@5": float(np.mean(r5)), "xR@5": float(np.mean(x5)),
-           "MRR@10": float(np.mean(rr))}
-    out.update({f"{lang} MRR@10": float(np.mean(v)) for lang, v in by_lang.items()})
+        other = {a for a in copies[para] if a.split("/")[0] != lang}
+        rows.append((lang, hit_at(ranked, copies[para], 1), hit_at(ranked, copies[para], 5),
+                     hit_at(ranked, other, 5) or 0.0, mrr_at(ranked, copies[para], 10)))
+    out = {"R@1": mean(r[1] for r in rows), "R@5": mean(r[2] for r in rows),
+           "xR@5": mean(r[3] for r in rows), "MRR@10": mean(r[4] for r in rows)}
+    for lang in dict.fromkeys(r[0] for r in rows):
+        out[f"{lang} MRR@10"] = mean(r[4] for r in rows if r[0] == lang)
     return out
 
 
@@ -113,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.retrieval import Weights, fuse
     from assistant.service import Assistant
     from corpus import AssistantError
+    from index.bench_e5 import load_xquad
 
     xquad, out = Path(args.xquad), Path(args.out)
     try:
@@ -120,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             raise AssistantError(f"no XQuAD files in {xquad}: pass the folder holding "
                                  "xquad.<lang>.json with --xquad.")
         langs, qlangs = args.langs.split(","), args.question_langs.split(",")
-        para_of = write_corpus(xquad, langs, out / "corpus")
-        qs = load_questions(xquad, qlangs, args.ids)
+        data = load_xquad(xquad, sorted(set(langs) | set(qlangs)))
+        para_of = write_corpus(data, langs, out / "corpus")
+        qs = load_questions(data, qlangs, args.ids)
         cfg = load_config(corpus=str(out / "corpus"), store=str(out / "store"))
         app = Assistant(cfg)
         report = app.index(progress_bar())

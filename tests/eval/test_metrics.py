@@ -116,3 +116,21 @@ def test_summary_refusal_rates_and_passed():
     assert s["citation_precision"] == 1.0  # the refused answer has no citations: left out
     assert [r.passed for r in recs] == [True, False, True, False] and s["passed"] == 0.5
     assert (s["latency_p50_ms"], s["latency_p95_ms"]) == (20.0, 40.0)
+
+
+def test_xquad_bench_counts_any_copy_and_other_language_copies():
+    from eval.xquad_bench import measure, ranked_articles
+
+    para_of = {"en/000": 0, "ru/000": 0, "en/001": 1, "ru/001": 1}
+    qs = [("q0", "en", "?", 0), ("q1", "ru", "?", 1), ("q2", "tr", "?", 0)]
+    rankings = [
+        ranked_articles({"en/000#0": 0.9, "en/000#1": 0.8, "ru/000#0": 0.1}),  # copy at 2
+        ranked_articles({"en/000#0": 0.9, "ru/001#0": 0.5}),  # same-language hit at 2
+        ranked_articles({"en/001#0": 0.9}),  # miss
+    ]
+    assert rankings[0] == ["en/000", "ru/000"]
+    m = measure(rankings, qs, para_of)  # means are rounded to 4 places
+    assert m["R@1"] == pytest.approx(1 / 3, abs=1e-4) and m["R@5"] == pytest.approx(2 / 3, abs=1e-4)
+    assert m["xR@5"] == pytest.approx(1 / 3, abs=1e-4)  # only q0 has a copy in another language
+    assert m["MRR@10"] == pytest.approx(1.5 / 3, abs=1e-4)
+    assert (m["en MRR@10"], m["ru MRR@10"], m["tr MRR@10"]) == (1.0, 0.5, 0.0)
