@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--corpus", help="folder of .txt/.md articles (default: the bundled one)")
+        sp.add_argument("--corpus", help="folder of articles: .txt/.md, .html, .json/.jsonl, "
+                        ".csv (default: the bundled one)")
         sp.add_argument("--store", help="store folder (default: .store)")
 
     def filters(sp: argparse.ArgumentParser) -> None:
@@ -180,6 +181,7 @@ def _run(args: argparse.Namespace) -> int:
     app = Assistant(cfg)
     if args.command == "index":
         report = app.index(progress=progress_bar())
+        _print_skipped(report)
         if args.json:
             print(json.dumps(report.to_dict()))
         else:
@@ -239,6 +241,10 @@ def _print_answer(ans, qid, as_json: bool) -> None:
     for c in ans.citations:
         meta = ", ".join(x for x in (c.date, c.lang) if x)
         print(f"  [{c.n}] {c.title} ({meta}) {c.article_id}:{c.start}-{c.end}\n      “{c.quote}”")
+        if c.also_reported_in:
+            print("      also reported in: " + "; ".join(
+                f"{o['title']} ({', '.join(x for x in (o['date'], o['lang']) if x)})"
+                for o in c.also_reported_in))
     print(flush=True)
 
 
@@ -258,6 +264,14 @@ def _print_hits(question: str, hits, qid, as_json: bool) -> None:
     print(flush=True)
 
 
+def _print_skipped(report) -> None:
+    """One line per file left out of the index, on stderr."""
+    if report.skipped_files:
+        print(f"skipped {len(report.skipped_files)} file(s):", file=sys.stderr)
+        for s in report.skipped_files:
+            print(f"  {s.source}: {s.reason}", file=sys.stderr)
+
+
 def ensure_indexed(app) -> None:
     """Index an empty store first, with a progress bar and notices on stderr."""
     app.ensure_indexed(progress_bar(), lambda line: print(line, file=sys.stderr, flush=True))
@@ -270,13 +284,18 @@ def progress_bar():
     def progress(done: int, total: int, what: str) -> None:
         from tqdm import tqdm
 
-        bar = state.get(what)
+        stage, _, figures = what.partition(" (")
+        bar = state.get(stage)
         if bar is None:
             for old in state.values():
                 old.close()
             state.clear()
-            bar = state[what] = tqdm(total=total, desc=what, unit="chunk", file=sys.stderr,
-                                     dynamic_ncols=True)
+            bar = state[stage] = tqdm(
+                total=total, desc=stage, file=sys.stderr, dynamic_ncols=True,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} files "
+                           "[{elapsed}<{remaining}{postfix}]")
+        if figures:
+            bar.set_postfix_str(figures.rstrip(")"), refresh=False)
         bar.update(done - bar.n)
         if done >= total:
             bar.close()

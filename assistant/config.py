@@ -21,7 +21,8 @@ def _f(default: Any, help: str, **kw: Any) -> Any:
 
 @dataclass(frozen=True)
 class Config:
-    corpus: str = _f(str(BUNDLED_CORPUS), "Folder of .txt/.md articles to index.")
+    corpus: str = _f(str(BUNDLED_CORPUS), "Folder of articles to index (.txt/.md, "
+                     ".html/.htm, .json/.jsonl, .csv).")
     store: str = _f(".store", "Folder of the Chroma store and keyword index.")
     embedders: list[str] = _f(
         ["e5-small-int8", "use"],
@@ -33,6 +34,10 @@ class Config:
     embedder_weights: list[str] = _f(
         ["use=0.8"], "Weights of dense models in the fusion, as name=weight (default 1).")
     name_weight: float = _f(3.0, "Weight of the name channel (names shared across scripts).")
+    record_fields: list[str] = _f(
+        [], "Field names of JSON/CSV articles, as attribute=field, tried before the defaults "
+        "(attributes: text, title, date, url, source, lang, id), e.g. 'text=body'.")
+    index_batch: int = _f(256, "Chunks embedded and written per step while indexing.")
     k: int = _f(5, "Passages retrieved per question.")
     mode: str = _f("extractive", "Answer mode; 'extractive' is the offline default.")
     min_evidence: float = _f(0.26, "Refuse when the best sentence's evidence is below this.")
@@ -51,6 +56,20 @@ class Config:
                 raise UsageError(
                     f"embedder_weights entry {item!r} is not name=weight: write e.g. 'use=0.8'."
                 ) from None
+        return out
+
+    def fields(self) -> dict[str, tuple[str, ...]]:
+        """``record_fields`` as attribute -> field names; raises UsageError on a bad entry."""
+        from corpus import DEFAULT_FIELDS
+
+        out: dict[str, tuple[str, ...]] = {}
+        for item in self.record_fields:
+            attr, _, name = (x.strip() for x in item.partition("="))
+            if attr not in DEFAULT_FIELDS or not name:
+                raise UsageError(
+                    f"record_fields entry {item!r} is not attribute=field with an attribute "
+                    f"among {', '.join(DEFAULT_FIELDS)}: write e.g. 'text=body'.")
+            out[attr] = (*out.get(attr, ()), name)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,5 +129,8 @@ def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | 
         raise UsageError(f"k must be at least 1, got {cfg.k}: pass --k 1 or more.")
     if not cfg.embedders:
         raise UsageError("no embedder configured: set embedders, e.g. 'e5-small-int8,use'.")
-    cfg.model_weights()  # reject a malformed embedder_weights now
+    if cfg.index_batch < 1:
+        raise UsageError(f"index_batch must be at least 1, got {cfg.index_batch}.")
+    cfg.model_weights()  # reject a malformed entry now
+    cfg.fields()
     return cfg

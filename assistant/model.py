@@ -18,10 +18,13 @@ class Citation:
     start: int
     end: int
     score: float
+    # same story in other languages: {"doc_id", "title", "date", "lang", "score"} each
+    also_reported_in: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["doc_id"] = d.pop("article_id")
+        d["also_reported_in"] = list(self.also_reported_in)
         return d
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
@@ -15,13 +16,13 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from corpus import StoreError, UsageError, detect_lang, load_corpus  # noqa: E402
+from corpus import StoreError, UsageError, detect_lang  # noqa: E402
 from index import (  # noqa: E402
     Hit,
     IndexReport,
     KeywordIndex,
     Store,
-    index_articles,
+    index_corpus,
     load_embedder,
 )
 from index.pipeline import Progress  # noqa: E402
@@ -45,10 +46,11 @@ class Assistant:
 
     # -- indexing -------------------------------------------------------------------------
     def index(self, progress: Progress | None = None) -> IndexReport:
-        articles = list(load_corpus(Path(self.config.corpus)))
         # Locked before the models load, so a busy or unwritable store fails at once.
         with self.store.locked(exclusive=True):
-            report = index_articles(articles, self.store, self.embedders, progress)
+            report = index_corpus(Path(self.config.corpus), self.store, self.embedders,
+                                  self.config.fields(), progress, self.config.index_batch)
+            self._generation = self.store.generation()
         self.__dict__.pop("retriever", None)  # reload the keyword index on next question
         return report
 
@@ -73,6 +75,8 @@ class Assistant:
                    f"the store {self.config.store} is empty: indexing {self.config.corpus} first")
         report = self.index(progress)
         if notice:
+            for skipped in report.skipped_files:
+                notice(f"skipped {skipped.source}: {skipped.reason}")
             notice(f"indexed {report.articles} articles, {report.chunks} chunks in "
                    f"{report.seconds:.1f} s")
         return report
@@ -95,15 +99,27 @@ class Assistant:
     def answerer(self) -> ExtractiveAnswerer:
         return ExtractiveAnswerer(self.embedders, min_evidence=self.config.min_evidence)
 
+    def _fresh(self) -> None:
+        """Reopen the store if an ``index`` run (in any process) changed it since it was
+        opened: Chroma caches its vector index per process, and a stale one fails."""
+        generation = self.store.generation()
+        if self.__dict__.get("_generation", generation) != generation:
+            self.store.close()
+            self.__dict__.pop("retriever", None)
+            generation = self.store.generation()
+        self._generation = generation
+
     def search(self, question: str, k: int | None = None, filters: Filters = Filters()
                ) -> list[Hit]:
         question = check_question(question)
         with self.store.locked(exclusive=False):
+            self._fresh()
             return self.retriever.search(question, k or self.config.k, filters)
 
     def ask(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Answer:
         question = check_question(question)
         with self.store.locked(exclusive=False):
+            self._fresh()
             t0 = time.perf_counter()
             lang = detect_lang(question)
             cands = self.retriever.candidates(question, k or self.config.k, filters)
@@ -111,9 +127,29 @@ class Assistant:
             qvecs = self.retriever.query_vectors(question)
             ans = self.answerer.answer(question, cands, qvecs, lang)
             t2 = time.perf_counter()
+            citations = [replace(c, also_reported_in=tuple(self.also_reported_in(c.article_id)))
+                         for c in ans.citations]
         timings = {"retrieve": round((t1 - t0) * 1000, 1), "answer": round((t2 - t1) * 1000, 1)}
-        return Answer(ans.question, ans.text, ans.citations, ans.answerable, ans.mode, timings,
+        return Answer(ans.question, ans.text, citations, ans.answerable, ans.mode, timings,
                       ans.lang)
+
+    def also_reported_in(self, article_id: str) -> list[dict]:
+        """Articles in other languages that report the same story (index.links)."""
+        man = self.store.read_manifest()
+        if man is None:
+            return []
+        out = []
+        for other, score in man.links_of(article_id):
+            meta = man.article(other)
+            if meta:
+                out.append({"doc_id": other, "title": meta["title"], "date": meta["date"],
+                            "lang": meta["lang"], "score": score})
+        return out
+
+    def article(self, article_id: str) -> dict | None:
+        """An indexed article's record: metadata, cleaned text and raw text."""
+        man = self.store.read_manifest()
+        return man.article(article_id) if man else None
 
 
 def check_question(question: str) -> str:

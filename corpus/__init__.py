@@ -1,13 +1,31 @@
 """Stage 1: files in, cleaned Article records out."""
 
 from .errors import AssistantError, CorpusError, StoreError, UsageError
-from .lang import detect_lang
-from .loader import find_files, load_corpus, load_file, parse_article
+from .formats import DEFAULT_FIELDS, SUFFIXES, Unreadable
+from .lang import detect_lang, lang_score
+from .loader import (
+    FileDone,
+    KnownFile,
+    Skipped,
+    find_files,
+    load_corpus,
+    load_file,
+    parse_article,
+    scan_corpus,
+)
 from .model import Article
 from .sentences import sentence_spans
 
 __all__ = [
+    "DEFAULT_FIELDS",
+    "SUFFIXES",
     "Article",
+    "FileDone",
+    "KnownFile",
+    "Skipped",
+    "Unreadable",
+    "lang_score",
+    "scan_corpus",
     "AssistantError",
     "CorpusError",
     "StoreError",

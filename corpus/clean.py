@@ -4,10 +4,12 @@ Works on whole lines, so every line kept is verbatim from the file. The rules ar
 deliberately conservative (a line of article text must never go):
 
 * the *header*: lines before the first body paragraph; only the headline (the line just
-  before the body, when it looks like a heading) is kept; navigation, tickers, teaser
-  headlines of other stories, category labels and datelines go;
-* *furniture lines* anywhere: timestamps, "Photo", bullets holding only a date, currency
-  tickers, subscribe/social calls, "Read: 629" counters;
+  before the body, or before the dateline and furniture lines that follow it, when it looks
+  like a heading) is kept; navigation, tickers, teaser headlines of other stories, category
+  labels and datelines go;
+* *furniture lines* anywhere: timestamps and date lines, photo credits and captions,
+  advertisement labels, "Read also: ..." teasers, bullets holding only a date, currency
+  tickers, subscribe/social/newsletter calls, "Read: 629" counters, copyright lines;
 * the *tail*: everything from a "Latest news"/"Tags:"/"Newsticker" marker on, and short
   lines after the last body paragraph that are not sentences (tag lists, related headlines);
 * repeated lines (a headline printed twice) keep their first occurrence only.
@@ -28,19 +30,36 @@ _FURNITURE = [
     r"(USD|EUR|RUB|GBP|AZN|TRY|KZT|CNY|JPY|CHF)\s*[-+]?\d+([.,]\d+)?(\s*[-+]?\d+([.,]\d+)?%?)?",
     r".*\b(gelesen|просмотр(ов|ы)?|views?|oxunub)\s*:?\s*\d+.*",
     r"(tags?|теги|метки|schlagw[öo]rter|etiketler|teqlər)\s*:?",
-    r"(share|поделиться|teilen|paylaş)\b.{0,30}",
+    r"(share|поделиться|teilen|paylaş)\b.{0,60}",
+    # photo credits and captions' sources: "Photo: Reuters/Name", "Фото: пресс-служба"
+    r"(photo|picture|image|фото|видео|foto|fotoğraf|bild)( caption)?\s*[:/©].{0,80}",
+    r"(caption|bildunterschrift|подпись к фото)\s*:.{0,80}",
+    # a line holding only a date and/or time: "06.09.2023 10:15", "September 6, 2023 | 10:15 GMT"
+    r"[\d.,/:|\s-]*\d[\d.,/:|\s-]*(\s*(gmt|utc|uhr|msk))?",
+    r"[\w.]{3,12}\s+\d{1,2},?\s+\d{4}([\s|,-]+\d{1,2}:\d{2}(\s*(gmt|utc|am|pm))?)?",
+    r"(advertisement|anzeige|werbung|реклама|reklam|reklama|sponsored)",
+    # a teaser of another story: "Read also: ...", "Читайте также: ..."
+    r"(read (also|more)|see also|lesen sie (auch|mehr)|читайте (также|еще|ещё)|см\. также|"
+    r"ayrıca (okuyun|bakınız)|bunu da okuyun|həmçinin (oxuyun|bax))\s*:.{0,160}",
+    r"(©|\(c\)|copyright\b).{0,160}",
+    r".{0,120}\b(all rights reserved|alle rechte vorbehalten|все права защищены|"
+    r"tüm hakları saklıdır|bütün hüquqlar qorunur)\b.{0,120}",
 ]
 _FURNITURE_RE = [re.compile(rf"^\s*(?:{p})\s*$", re.IGNORECASE) for p in _FURNITURE]
 _SOCIAL = re.compile(
-    r"(подписывайтесь|subscribe|abonnieren|abone ol|izləyin|follow us|следите за нами)"
-    r".{0,80}(whatsapp|telegram|канал|channel|kanal|youtube|facebook|instagram|twitter|x\.com)",
+    r"(подписывайтесь|подпишитесь|subscribe|sign up|abonnieren|abone ol|izləyin|follow us|"
+    r"следите за нами|takip edin)"
+    r".{0,80}(whatsapp|telegram|канал|channel|kanal|youtube|facebook|instagram|twitter|x\.com|"
+    r"newsletter|рассылк|bülten|google)",
     re.IGNORECASE,
 )
 _TAIL_MARKERS = re.compile(
     r"^\s*(latest news|all news feed|related news|read also|more news|newsticker|"
     r"последние новости|читайте также|лента новостей|все новости|другие новости|"
     r"neueste nachrichten|weitere nachrichten|das könnte sie auch interessieren|"
-    r"son xəbərlər|son dakika|son haberler|tags?|теги)\s*:?\s*$",
+    r"son xəbərlər|son dakika|son haberler|tags?|теги|"
+    r"most read|meistgelesen|mehr zum thema|по теме|похожие новости|ilgili haberler|"
+    r"oxşar xəbərlər)\s*:?\s*$",
     re.IGNORECASE,
 )
 
@@ -97,9 +116,12 @@ def clean(raw: str) -> Cleaned:
     first, last = body_idx[0], body_idx[-1]
     kept: list[Line] = []
     headline = None
-    if first > 0 and _is_heading(lines[first - 1].text):
-        headline = lines[first - 1].text
-        kept.append(lines[first - 1])
+    h = first - 1
+    while h > 0 and h >= first - 3 and is_furniture(lines[h].text):  # dateline, "Photo"
+        h -= 1
+    if h >= 0 and _is_heading(lines[h].text):
+        headline = lines[h].text
+        kept.append(lines[h])
     for i in range(first, len(lines)):
         ln = lines[i]
         if _TAIL_MARKERS.match(ln.text):

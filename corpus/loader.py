@@ -1,19 +1,20 @@
-"""Read a folder of .txt/.md news files into Article records."""
+"""Read a corpus folder (text, HTML, JSON/JSONL, CSV files) into cleaned Article records."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from .clean import clean
 from .errors import CorpusError
+from .formats import SUFFIXES, Record, Unreadable, decode, read_records
 from .lang import detect_lang
 from .model import Article
 from .sentences import sentence_spans
 
-SUFFIXES = (".txt", ".md")
 _HEADER = re.compile(r"\A\ufeff?\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
 _MONTHS = {
     # en, de, ru (genitive), tr, az: month name prefix -> number
@@ -34,13 +35,48 @@ _DATELINE = re.compile(r"\b(\d{1,2})\.?\s+([^\W\d_]{3,12})\.?,?\s+(\d{4})\b")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A file left out of the corpus, with the reason (one clause)."""
+
+    source: str  # path relative to the corpus root
+    reason: str
+
+
+@dataclass(frozen=True)
+class KnownFile:
+    """A file whose bytes the caller already holds (``unchanged`` said so): not parsed."""
+
+    source: str
+    ids: list[str]
+
+
+@dataclass(frozen=True)
+class FileDone:
+    """Follows the Articles of a parsed file: its content hash and its article ids."""
+
+    source: str
+    sha256: str
+    ids: list[str]
+
+
+# unchanged(source, sha256 of the file's bytes) -> the article ids the caller already holds
+# for exactly these bytes, or None to have the file parsed.
+Unchanged = Callable[[str, str], "list[str] | None"]
+
+
 def article_id(path: Path, root: Path) -> str:
     """Stable id: the path relative to the corpus root, without extension."""
     return path.relative_to(root).with_suffix("").as_posix()
 
 
 def find_files(root: Path) -> list[Path]:
-    """The article files under ``root``, sorted; raises CorpusError if it is not a folder."""
+    """The candidate files under ``root`` (not hidden), sorted; raises CorpusError if it is not
+    a folder. Files of other types are reported by ``scan_corpus``, not returned here."""
+    return [p for p in _all_files(root) if p.suffix.lower() in SUFFIXES]
+
+
+def _all_files(root: Path) -> list[Path]:
     if not root.exists():
         raise CorpusError(
             f"corpus folder {root} does not exist: pass an existing folder with --corpus."
@@ -50,79 +86,150 @@ def find_files(root: Path) -> list[Path]:
     return sorted(
         p
         for p in root.rglob("*")
-        if p.suffix.lower() in SUFFIXES
-        and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
 
 
-def load_corpus(root: str | Path) -> Iterator[Article]:
-    """Yield one Article per .txt/.md file under ``root``, in path order.
-
-    Raises CorpusError (one sentence, naming the file and the fix) for a missing folder or a
-    file that cannot be read as UTF-8 text.
-    """
+def scan_corpus(root: str | Path, fields: Mapping[str, tuple[str, ...]] | None = None,
+                unchanged: Unchanged | None = None
+                ) -> Iterator[Article | FileDone | KnownFile | Skipped]:
+    """Every file under ``root`` in path order, one at a time: its Articles then a FileDone,
+    a KnownFile when ``unchanged`` recognises its bytes, or a Skipped (unsupported type,
+    unreadable, no text, an id already taken by another file). Only a missing corpus folder
+    raises (CorpusError)."""
     root = Path(root).resolve()
-    for path in find_files(root):
-        yield load_file(path, root)
+    taken: dict[str, str] = {}
+    for path in _all_files(root):
+        rel = path.relative_to(root).as_posix()
+        if path.suffix.lower() not in SUFFIXES:
+            yield Skipped(rel, f"{path.suffix or 'no suffix'} files are not articles "
+                               f"(supported: {', '.join(SUFFIXES)})")
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            yield Skipped(rel, f"cannot be read ({exc.strerror or exc})")
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        known = unchanged(rel, sha) if unchanged else None
+        if known is not None:
+            clash = [i for i in known if i in taken]
+            if not clash:
+                taken.update(dict.fromkeys(known, rel))
+                yield KnownFile(rel, known)
+                continue
+        try:
+            articles = articles_from_bytes(data, path, root, fields, sha)
+        except Unreadable as exc:
+            yield Skipped(rel, str(exc))
+            continue
+        ids = []
+        for a in articles:
+            if a.id in taken:
+                yield Skipped(rel if len(articles) == 1 else f"{rel} ({a.id})",
+                              f"its id {a.id} is taken by {taken[a.id]}; rename one of them")
+                continue
+            taken[a.id] = rel
+            ids.append(a.id)
+            yield a
+        if ids:
+            yield FileDone(rel, sha, ids)
 
 
-def load_file(path: Path, root: Path) -> Article:
+def load_corpus(root: str | Path, fields: Mapping[str, tuple[str, ...]] | None = None,
+                skipped: list[Skipped] | None = None) -> Iterator[Article]:
+    """Yield the Articles under ``root`` in path order; files that cannot be used are left
+    out (and appended to ``skipped`` when given). Raises CorpusError for a missing folder."""
+    for item in scan_corpus(root, fields):
+        if isinstance(item, Article):
+            yield item
+        elif isinstance(item, Skipped) and skipped is not None:
+            skipped.append(item)
+
+
+def load_file(path: Path, root: Path, fields: Mapping[str, tuple[str, ...]] | None = None
+              ) -> list[Article]:
+    """The Articles of one file; raises Unreadable with the reason."""
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise CorpusError(
-            f"cannot read {path} ({exc.strerror or exc}): fix its permissions or remove it "
-            "from the corpus."
-        ) from None
-    try:
-        raw = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CorpusError(
-            f"cannot read {path}: it is not UTF-8 text; convert it to UTF-8 or remove it "
-            "from the corpus."
-        ) from None
-    return parse_article(raw, article_id(path, root), path.relative_to(root).as_posix(),
-                         str(path), hashlib.sha256(data).hexdigest())
+        raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
+    return articles_from_bytes(data, path, root, fields)
 
 
-def parse_article(raw: str, aid: str, source: str, path: str, sha256: str) -> Article:
-    """Build an Article from a file's text: header date, cleaning, title, language."""
+def articles_from_bytes(data: bytes, path: Path, root: Path,
+                        fields: Mapping[str, tuple[str, ...]] | None = None,
+                        sha: str | None = None) -> list[Article]:
+    if not data.strip():
+        raise Unreadable("the file is empty")
+    text, _ = decode(data)
+    rel = path.relative_to(root).as_posix()
+    base = article_id(path, root)
+    records = read_records(path.suffix, text, fields)
+    sha = sha or hashlib.sha256(data).hexdigest()
+    out = []
+    for r in records:
+        if r.key is None:  # one article per file: the file's id and hash
+            aid, digest = base, sha
+        else:
+            aid = f"{base}/{r.key}"
+            digest = hashlib.sha256("\x00".join(
+                str(v) for v in (r.raw, r.title, r.date, r.url, r.site, r.lang)).encode()
+            ).hexdigest()
+        article = parse_article(r.raw, aid, rel if r.key is None else f"{rel}#{r.key}",
+                                str(path), digest, r)
+        if article.text:
+            out.append(article)
+    if not out:
+        raise Unreadable("no article text was found in it")
+    return out
+
+
+def parse_article(raw: str, aid: str, source: str, path: str, sha256: str,
+                  record: Record | None = None) -> Article:
+    """Build an Article from its raw text: header date, cleaning, title, language. Metadata
+    stated by the file (``record``) wins over what is read from the text; what neither says
+    stays None (the title falls back to the headline or the first sentence)."""
     raw = raw.replace("\r\n", "\n").replace("\r", "\n")
     date = None
     body_start = 0
-    if m := _HEADER.match(raw):
+    if (record is None or record.has_header) and (m := _HEADER.match(raw)):
         date, body_start = m.group(1), m.end()
     cleaned = clean(raw[body_start:])
     text = "\n\n".join(line.text for line in cleaned.kept)
+    if date is None and record is not None:
+        date = record.date
     if date is None:
         date = find_dateline(raw[body_start:body_start + 600])
-    title = cleaned.headline or _first_sentence(text) or aid
+    title = ((record.title if record else None) or cleaned.headline or _first_sentence(text)
+             or aid)
     return Article(
         id=aid,
         title=title,
         text=text,
         date=date,
-        lang=detect_lang(text) if text else None,
+        lang=(record.lang if record else None) or (detect_lang(text) if text else None),
         source=source,
         path=path,
         sha256=sha256,
         raw=raw,
+        site=record.site if record else None,
+        url=record.url if record else None,
     )
 
 
 def find_dateline(head: str) -> str | None:
     """An ISO date from a dateline such as '06 September 2023' or '05.12.2025', else None."""
     for m in _DATELINE.finditer(head):
-        month = _month(m.group(2))
+        month = month_number(m.group(2))
         if month:
-            return _iso(int(m.group(3)), month, int(m.group(1)))
+            return iso_date(int(m.group(3)), month, int(m.group(1)))
     if m := _NUMERIC_DATE.search(head):
-        return _iso(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+        return iso_date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
     return None
 
 
-def _month(word: str) -> int | None:
+def month_number(word: str) -> int | None:
     w = word.casefold()
     for prefix, number in _MONTHS.items():
         if w.startswith(prefix):
@@ -130,7 +237,7 @@ def _month(word: str) -> int | None:
     return None
 
 
-def _iso(year: int, month: int, day: int) -> str | None:
+def iso_date(year: int, month: int, day: int) -> str | None:
     if 1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2100:
         return f"{year:04d}-{month:02d}-{day:02d}"
     return None

@@ -19,7 +19,9 @@ class Article:
     text: str
     date: str | None  # ISO YYYY-MM-DD, or None when the file does not say
     lang: str | None  # ISO 639-1 code from the language detector
-    source: str  # the file's path relative to the corpus root
+    source: str  # the file's path relative to the corpus root (+ "#key" within a feed file)
     path: str  # absolute path of the file
-    sha256: str  # of the raw file bytes
+    sha256: str  # of the raw file bytes (of the record's fields within a feed file)
     raw: str = ""
+    site: str | None = None  # the outlet (site name or host) when the file states it
+    url: str | None = None

@@ -3,8 +3,10 @@
 from .chunking import chunk_article, chunk_sentences
 from .embedders import BUILTIN, Embedder, STEmbedder, load_embedder
 from .keyword import KeywordIndex, name_keys, names_match, tokens
+from .links import same_story_links
+from .manifest import Manifest
 from .model import Chunk, Hit
-from .pipeline import IndexReport, index_articles, refresh_keyword_index
+from .pipeline import IndexReport, index_articles, index_corpus, refresh_keyword_index
 from .store import Store, where_clause
 
 __all__ = [
@@ -14,15 +16,18 @@ __all__ = [
     "Hit",
     "IndexReport",
     "KeywordIndex",
+    "Manifest",
     "STEmbedder",
     "Store",
     "chunk_article",
     "chunk_sentences",
     "index_articles",
+    "index_corpus",
     "load_embedder",
     "name_keys",
     "names_match",
     "refresh_keyword_index",
+    "same_story_links",
     "tokens",
     "where_clause",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from corpus import Article, sentence_spans
+from corpus import Article, lang_score, sentence_spans
 
 from .model import Chunk
 
@@ -46,13 +46,23 @@ def chunk_article(article: Article, max_chars: int = 700, min_chars: int = 200) 
             text=article.text[s:e],
             start=s,
             end=e,
-            lang=article.lang,
+            lang=chunk_lang(article.text[s:e], article.lang),
             date=article.date,
             title=article.title,
             source=article.source,
         )
         for n, (s, e) in enumerate(spans)
     ]
+
+
+def chunk_lang(text: str, article_lang: str | None) -> str | None:
+    """The chunk's own language where an article mixes languages: the detector's answer when
+    it is confident (>= 0.9 on 80+ characters) and differs from the article's; else the
+    article's."""
+    if len(text) < 80:
+        return article_lang
+    code, score = lang_score(text)
+    return code if code and score >= 0.9 and code != article_lang else article_lang
 
 
 def _pack(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:

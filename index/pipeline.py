@@ -1,22 +1,31 @@
-"""Incremental indexing: only new or changed articles are embedded; deleted ones removed."""
+"""Incremental, crash-safe indexing that streams the corpus.
+
+Articles are read one file at a time and embedded in groups of about ``batch_size`` chunks,
+so memory does not grow with the archive. The manifest (``manifest.py``) records what is done;
+a run killed at any point (even SIGKILL) leaves a state the next run completes into exactly
+the index an uninterrupted run makes: same chunk ids, no duplicates, no orphans.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from corpus import Article
+from corpus import Article, CorpusError, FileDone, KnownFile, Skipped, find_files, scan_corpus
 
 from .chunking import chunk_article, chunk_sentences
 from .embedders import Embedder
 from .keyword import KeywordIndex
+from .links import same_story_links
 from .store import Store
 
-# progress(done, total, what): called while embedding, so a CLI or UI can show progress.
+# progress(done, total, what): files done of total; ``what`` is "indexing" followed by the
+# running figures in brackets, e.g. "indexing (120 articles, 14.2 articles/s)".
 Progress = Callable[[int, int, str], None]
 
 
@@ -30,104 +39,180 @@ class IndexReport:
     skipped: int
     chunks: int
     seconds: float
+    skipped_files: tuple[Skipped, ...] = ()
+    links: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds by phase
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The command-line contract's fields."""
+        return {k: getattr(self, k) for k in ("articles", "added", "updated", "removed",
+                                               "unchanged", "skipped", "chunks", "seconds")}
+
+
+def index_corpus(root: str | Path, store: Store, embedders: list[Embedder],
+                 fields: Mapping[str, tuple[str, ...]] | None = None,
+                 progress: Progress | None = None, batch_size: int = 256) -> IndexReport:
+    """Index the corpus folder ``root``: files whose bytes are already indexed (by every
+    embedder) are not even parsed."""
+    names = [e.name for e in embedders]
+    total = len(find_files(Path(root)))
+    with store.locked(exclusive=True):
+        _drop_stale(store, embedders)
+        items = scan_corpus(root, fields,
+                            unchanged=lambda f, sha: store.manifest.unchanged(f, sha, names))
+        return index_articles(items, store, embedders, progress, batch_size, total)
+
+
+def _drop_stale(store: Store, embedders: list[Embedder]) -> None:
+    """Vectors of another model version (or layout) are useless: start that model over. The
+    manifest forgets them before the collection goes, so a kill in between is harmless."""
+    for e in embedders:
+        if not store.is_current(e.name, e.version):
+            store.manifest.clear_embedder(e.name)
+            store.drop(e.name)
 
 
 def index_articles(
-    articles: Iterable[Article],
+    items: Iterable[Article | FileDone | KnownFile | Skipped],
     store: Store,
     embedders: list[Embedder],
     progress: Progress | None = None,
     batch_size: int = 256,
+    total_files: int | None = None,
 ) -> IndexReport:
-    """Bring ``store`` in line with ``articles`` for every embedder.
+    """Bring ``store`` in line with ``items`` for every embedder, holding the store's lock.
 
-    Holds the store's exclusive lock for the whole run. Per article and embedder, old chunks
-    are deleted before the new ones are written, and each chunk records how many its article
-    has, so a run killed half-way is completed by the next run.
-    """
+    ``items`` is what ``corpus.scan_corpus`` yields (or just Articles): Articles; FileDone
+    after a file's articles; KnownFile for a file known unchanged; Skipped files (counted and
+    listed in the report)."""
     t0 = time.perf_counter()
-    articles = list(articles)
+    timings = {"embed": 0.0, "write": 0.0}
     with store.locked(exclusive=True):
-        for e in embedders:  # vectors of another model version are useless: start over
-            if store.model_version(e.name) is not None and not store.is_current(e.name,
-                                                                              e.version):
-                store.drop(e.name)
-        states = {e.name: store.state(e.name) for e in embedders}
-        current = {a.id: a for a in articles}
+        _drop_stale(store, embedders)
+        man = store.manifest
+        done = {e.name: man.embedded(e.name) for e in embedders}
+        known = man.ids()
+        seen: set[str] = set()
+        seen_files: set[str] = set()
+        skipped: list[Skipped] = []
+        counts = {"added": 0, "updated": 0, "unchanged": 0}
+        group: list[tuple[Article, list]] = []
+        in_group = 0
+        files_done = 0
 
-        def done_by(e: Embedder, a: Article) -> bool:
-            s = states[e.name].get(a.id)
-            return s is not None and s.sha256 == a.sha256 and s.complete
+        def report_progress() -> None:
+            if progress and total_files and seen:
+                n = len(seen)
+                rate = n / max(1e-9, time.perf_counter() - t0)
+                progress(files_done, total_files, f"indexing ({n} articles, {rate:.1f} "
+                                                  "articles/s)")
 
-        added = updated = unchanged = 0
-        todo: list[Article] = []
-        for a in articles:
-            if all(done_by(e, a) for e in embedders):
-                unchanged += 1
+        def flush() -> None:
+            nonlocal group, in_group
+            if group:
+                _write_group(store, embedders, group, done, timings)
+                for a, _ in group:
+                    for e in embedders:
+                        done[e.name][a.id] = a.sha256
+                group, in_group = [], 0
+            report_progress()
+
+        for item in items:
+            if isinstance(item, Skipped):
+                skipped.append(item)
+                files_done += 1
                 continue
-            todo.append(a)
-            if any(a.id in states[e.name] for e in embedders):
-                updated += 1
-            else:
-                added += 1
-        gone = {aid for st in states.values() for aid in st} - set(current)
-        for e in embedders:
-            store.delete_articles(e.name, sorted(gone))
+            if isinstance(item, FileDone):  # trusted later only with every embedded mark
+                man.record_file(item.source, item.sha256, item.ids)
+                seen_files.add(item.source)
+                files_done += 1
+                continue
+            if isinstance(item, KnownFile):
+                seen.update(item.ids)
+                seen_files.add(item.source)
+                counts["unchanged"] += len(item.ids)
+                files_done += 1
+                if files_done % 200 == 0:
+                    report_progress()
+                continue
+            a = item
+            seen.add(a.id)
+            if all(done[e.name].get(a.id) == a.sha256 for e in embedders):
+                counts["unchanged"] += 1
+                continue
+            counts["updated" if a.id in known else "added"] += 1
+            chunks = chunk_article(a)
+            group.append((a, chunks))
+            in_group += len(chunks)
+            if in_group >= batch_size:
+                flush()
+        flush()
+        if skipped and not seen:  # e.g. a folder of unreadable files: keep the old index
+            first = skipped[0]
+            raise CorpusError(
+                f"none of the {len(skipped)} files in the corpus holds a readable article "
+                f"({first.source}: {first.reason}); the index was left as it was.")
 
-        chunked = {a.id: chunk_article(a) for a in todo}
-        for e in embedders:
-            # Only what this embedder lacks: a newly configured model embeds everything,
-            # the others nothing.
-            mine = [(a, chunked[a.id]) for a in todo if not done_by(e, a)]
-            total, done = sum(len(cs) for _, cs in mine), 0
-            if progress and total:
-                progress(0, total, f"embedding with {e.name}")
-            # Many articles' chunks per call: the model sorts them by length before batching,
-            # and one Chroma write per group is ~20x faster than one per article. Old chunks
-            # of the group's articles are deleted first; every chunk records its article's
-            # chunk count, so a run killed half-way leaves articles the next run re-does.
-            for group in _groups(mine, batch_size):
-                texts = [c.text for _, chunks in group for c in chunks]
-                sents = [c.text[s:t] for _, chunks in group for c in chunks
-                         for s, t in chunk_sentences(c)]
-                vectors = (e.encode_documents(texts + sents) if texts
-                           else np.zeros((0, 0), np.float32))
-                store.delete_articles(e.name, [a.id for a, _ in group
-                                               if a.id in states[e.name]])
-                store.add(e.name, e.version, [(a.sha256, chunks) for a, chunks in group],
-                          vectors[:len(texts)], vectors[len(texts):])
-                done += len(texts)
-                if progress:
-                    progress(done, total, f"embedding with {e.name}")
+        gone = sorted(known - seen)
+        t = time.perf_counter()
+        for e in embedders:  # vectors first, manifest rows last: a kill in between is redone
+            store.delete_articles(e.name, gone)
+        man.delete(gone)
+        man.forget_files(seen_files)
+        timings["write"] += time.perf_counter() - t
 
+        t = time.perf_counter()
         n_chunks = refresh_keyword_index(store, embedders[0].name)
+        timings["keyword"] = time.perf_counter() - t
+        t = time.perf_counter()
+        n_links = refresh_links(store, [e.name for e in embedders])
+        timings["links"] = time.perf_counter() - t
+        with man._tx():  # readers in other processes reopen the store when this changes
+            man.set_meta("generation", f"{time.time():.6f}")
+    seconds = time.perf_counter() - t0
+    timings = {k: round(v, 3) for k, v in timings.items()}
     return IndexReport(
-        articles=len(articles),
-        added=added,
-        updated=updated,
+        articles=len(seen),
+        added=counts["added"],
+        updated=counts["updated"],
         removed=len(gone),
-        unchanged=unchanged,
-        skipped=0,
+        unchanged=counts["unchanged"],
+        skipped=len(skipped),
         chunks=n_chunks,
-        seconds=round(time.perf_counter() - t0, 3),
+        seconds=round(seconds, 3),
+        skipped_files=tuple(skipped),
+        links=n_links,
+        timings=timings,
     )
 
 
-def _groups(chunked: list[tuple[Article, list]], size: int):
-    """Consecutive runs of articles holding about ``size`` chunks together."""
-    group: list[tuple[Article, list]] = []
-    n = 0
-    for item in chunked:
-        group.append(item)
-        n += len(item[1])
-        if n >= size:
-            yield group
-            group, n = [], 0
-    if group:
-        yield group
+def _write_group(store: Store, embedders: list[Embedder], group: list[tuple[Article, list]],
+                 done: dict[str, dict[str, str]], timings: dict[str, float]) -> None:
+    """Embed and write one group of articles: manifest first, then for each embedder old
+    vectors out, new vectors in, then the embedder's mark in the manifest."""
+    man = store.manifest
+    t = time.perf_counter()
+    man.begin((a, len(chunks)) for a, chunks in group)
+    timings["write"] += time.perf_counter() - t
+    for e in embedders:
+        # Only what this embedder lacks: a newly configured model embeds everything,
+        # the others nothing.
+        mine = [(a, cs) for a, cs in group if done[e.name].get(a.id) != a.sha256]
+        if not mine:
+            continue
+        texts = [c.text for _, chunks in mine for c in chunks]
+        sents = [c.text[s:t] for _, chunks in mine for c in chunks
+                 for s, t in chunk_sentences(c)]
+        t = time.perf_counter()
+        vectors = (e.encode_documents(texts + sents) if texts
+                   else np.zeros((0, 0), np.float32))
+        timings["embed"] += time.perf_counter() - t
+        t = time.perf_counter()
+        store.delete_articles(e.name, [a.id for a, _ in mine])
+        store.add(e.name, e.version, [(a.sha256, chunks) for a, chunks in mine],
+                  vectors[:len(texts)], vectors[len(texts):])
+        man.mark_embedded(e.name, [(a.id, a.sha256) for a, _ in mine])
+        timings["write"] += time.perf_counter() - t
 
 
 def refresh_keyword_index(store: Store, embedder: str) -> int:
@@ -141,3 +226,13 @@ def refresh_keyword_index(store: Store, embedder: str) -> int:
     if saved is None or saved[1] != fingerprint:
         KeywordIndex(chunks).save(store.keyword_dir, fingerprint)
     return len(chunks)
+
+
+def refresh_links(store: Store, embedders: list[str]) -> int:
+    """Recompute the same-story links unless the articles are those they were made from."""
+    man = store.manifest
+    fingerprint = f"{man.fingerprint()} {' '.join(embedders)}"
+    if man.get_meta("links_of") != fingerprint:
+        meta = {m["id"]: m for m in man.catalogue()}
+        man.set_links(same_story_links(store, embedders, meta), fingerprint)
+    return len(man.links())

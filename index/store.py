@@ -1,9 +1,8 @@
 """The vector store: a Chroma persistent collection per embedder, with explicit embeddings.
 
-A store folder holds ``chroma/`` (the Chroma database), ``keyword/`` (the BM25 index and the
-chunk table) and ``.lock`` (an flock: ``index`` takes it exclusively, readers shared).
-Every chunk's metadata carries its article's sha256 and chunk count, so an interrupted run is
-detected (an article with missing chunks is re-done) and re-runs are idempotent.
+A store folder holds ``chroma/`` (the Chroma database), ``manifest.sqlite`` (the articles,
+their content hashes and what is embedded: see ``manifest.py``), ``keyword/`` (the BM25 index
+and the chunk table) and ``.lock`` (an flock: ``index`` takes it exclusively, readers shared).
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,22 +19,12 @@ from corpus import StoreError, UsageError
 
 from .chunking import chunk_sentences
 from .embedders import slug
+from .manifest import Manifest
 from .model import Chunk
 
 # What a collection holds besides the model's vectors; part of the recorded version, so a
 # store written before a layout change is rebuilt rather than half-used.
-LAYOUT = "chunks+sentences 1"
-
-
-@dataclass(frozen=True)
-class ArticleState:
-    sha256: str
-    expected: int  # chunks the article had when written
-    present: int  # chunks found
-
-    @property
-    def complete(self) -> bool:
-        return self.present == self.expected
+LAYOUT = "chunks+sentences 2; manifest 1"
 
 
 def _date_num(date: str | None) -> int:
@@ -53,6 +41,7 @@ class Store:
             )
         self.path = Path(path).resolve()
         self._client = None
+        self._manifest: Manifest | None = None
         self._held: str | None = None  # "exclusive"/"shared" while this object holds the lock
 
     # -- set-up ---------------------------------------------------------------------------
@@ -70,7 +59,48 @@ class Store:
             ) from None
 
     def exists(self) -> bool:
-        return (self.path / "chroma").is_dir() and (self.path / "keyword" / "chunks.json").is_file()
+        return ((self.path / "chroma").is_dir() and self.manifest_path.is_file()
+                and (self.path / "keyword" / "chunks.json").is_file())
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / "manifest.sqlite"
+
+    @property
+    def manifest(self) -> Manifest:
+        """The manifest, created if missing (writers); a store written before the manifest
+        existed, or with another layout, is emptied first so nothing stale survives."""
+        if self._manifest is None:
+            self.ensure_writable()
+            man = Manifest(self.manifest_path)
+            if man.get_meta("layout") != LAYOUT:
+                for col in self.client.list_collections():
+                    self.client.delete_collection(getattr(col, "name", col))
+                man.delete(man.ids())
+                man.forget_files(set())
+                man.set_meta("layout", LAYOUT)
+            self._manifest = man
+        return self._manifest
+
+    def close(self) -> None:
+        """Release the Chroma client and the manifest (the next use reopens them)."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._manifest is not None:
+            self._manifest.close()
+            self._manifest = None
+
+    def generation(self) -> str | None:
+        """A stamp every completed ``index`` run changes (None without a manifest)."""
+        man = self.read_manifest()
+        return man.get_meta("generation") if man else None
+
+    def read_manifest(self) -> Manifest | None:
+        """The manifest for reading, or None if this store has none yet."""
+        if self._manifest is None and self.manifest_path.is_file():
+            self._manifest = Manifest(self.manifest_path)
+        return self._manifest
 
     @property
     def keyword_dir(self) -> Path:
@@ -155,21 +185,6 @@ class Store:
                 self.client.delete_collection(f"{kind}-{slug(embedder)}")
 
     # -- writing --------------------------------------------------------------------------
-    def state(self, embedder: str) -> dict[str, ArticleState]:
-        col = self.collection(embedder)
-        if col is None:
-            return {}
-        metas = col.get(include=["metadatas"])["metadatas"] or []
-        seen: dict[str, list] = {}
-        for m in metas:
-            entry = seen.setdefault(m["article_id"], [m["sha256"], m["n_chunks"], 0, set()])
-            entry[2] += 1
-            entry[3].add(m["sha256"])
-        return {
-            aid: ArticleState(sha if len(shas) == 1 else "mixed", expected, present)
-            for aid, (sha, expected, present, shas) in seen.items()
-        }
-
     def delete_articles(self, embedder: str, article_ids: list[str]) -> None:
         for kind in ("chunks", "sents"):
             col = self.collection(embedder, kind=kind)

@@ -16,7 +16,7 @@ def paths(tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
     bad = tmp_path / "bad-corpus"
     bad.mkdir()
-    (bad / "latin1.txt").write_bytes("Caf\xe9 au lait, d\xe9j\xe0 vu.".encode("latin-1"))
+    (bad / "scan.txt").write_bytes(bytes(range(256)) * 4)  # binary: no article anywhere
     afile = tmp_path / "a-file"
     afile.write_text("x")
     batch_bad = tmp_path / "bad.jsonl"
@@ -44,7 +44,7 @@ CASES = [
     (["ask", "--batch", "{batch_noq}", "also a question"], 2, "not both"),
     (["index", "--corpus", "{tmp}/no-such-folder", "--store", "{tmp}/s"], 3, "does not exist"),
     (["index", "--corpus", "{file}", "--store", "{tmp}/s"], 3, "not a folder"),
-    (["index", "--corpus", "{bad}", "--store", "{tmp}/s"], 3, "not UTF-8"),
+    (["index", "--corpus", "{bad}", "--store", "{tmp}/s"], 3, "scan.txt: it is a binary file"),
     (["index", "--corpus", "{corpus}", "--store", "{file}/store"], 4, "cannot write to store"),
     (["index", "--corpus", "{corpus}", "--store", "http://localhost:8000"], 2, "is a URL"),
     (["eval", "--testset", "{tmp}/missing.jsonl"], 2, "does not exist"),

@@ -83,3 +83,15 @@ def test_headlines_and_bare_attributions_are_not_quoted(sentence, ok):
 
     assert quotable(sentence, "Azerbaijan, Türkiye and OTS Secretariat explore co-op "
                     "opportunities") is ok
+
+
+def test_record_fields_are_parsed_and_checked():
+    from assistant.config import load_config
+
+    cfg = load_config(toml_path="/nonexistent", env={"ASSISTANT_RECORD_FIELDS":
+                                                     "text=story, text=body2,id=uid"})
+    assert cfg.fields() == {"text": ("story", "body2"), "id": ("uid",)}
+    with pytest.raises(UsageError, match="record_fields entry 'headline'"):
+        load_config(toml_path="/nonexistent", env={"ASSISTANT_RECORD_FIELDS": "headline"})
+    with pytest.raises(UsageError, match="index_batch must be at least 1"):
+        load_config(toml_path="/nonexistent", env={"ASSISTANT_INDEX_BATCH": "0"})

@@ -83,3 +83,18 @@ def test_reindex_with_real_models_is_a_noop(bundled_assistant):
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 5)
     assert bundled_assistant.store.chunks(bundled_assistant.config.embedders[0]) == before
     assert report.chunks == len(before) == len({c.id for c in before})
+
+
+def test_same_story_in_another_language_is_linked_and_cited(bundled_assistant):
+    """The Russian (Trend) and English (Report) reports of the 6 December 2025 meeting."""
+    links = {(a[:3], b[:3]) for a, b, _ in bundled_assistant.store.read_manifest().links()}
+    assert ("000", "002") in links
+    assert not any({"003", "004"} & {a, b} for a, b in links)  # other events, other dates
+    ans = bundled_assistant.ask("What did Vedat Işıkhan say about the cooperation between "
+                                "Azerbaijan and Türkiye?")
+    cited = {c.article_id[:3]: c for c in ans.citations}
+    assert "002" in cited or "000" in cited
+    c = cited.get("002") or cited["000"]
+    other = "000" if c.article_id.startswith("002") else "002"
+    assert other in {o["doc_id"][:3] for o in c.also_reported_in}
+    assert c.to_dict()["also_reported_in"][0]["lang"] in ("ru", "en")

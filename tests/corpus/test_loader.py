@@ -53,19 +53,24 @@ def test_every_kept_line_is_verbatim_from_the_file():
             assert line in raw
 
 
-def test_missing_folder_and_undecodable_file(tmp_path):
+def test_missing_folder_raises_and_unreadable_files_are_skipped_with_a_reason(tmp_path):
     with pytest.raises(CorpusError, match="does not exist"):
         list(load_corpus(tmp_path / "nope"))
-    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe\x00broken \xc3\x28")
-    with pytest.raises(CorpusError, match="not UTF-8"):
-        list(load_corpus(tmp_path))
+    (tmp_path / "bad.txt").write_bytes(b"\x00\x01\x02\x03" * 50)
+    (tmp_path / "good.txt").write_text("A body of text long enough to be an article here.")
+    skipped: list = []
+    assert [a.id for a in load_corpus(tmp_path, skipped=skipped)] == ["good"]
+    assert [(s.source, s.reason) for s in skipped] == [("bad.txt", "it is a binary file, not text")]
 
 
 def test_hidden_and_other_files_are_ignored(tmp_path):
     (tmp_path / ".hidden.txt").write_text("secret text of a hidden file here.")
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     (tmp_path / "a.md").write_text("# Title\n\nA short body text with enough words to be read.")
-    assert [a.id for a in load_corpus(tmp_path)] == ["a"]
+    skipped: list = []
+    assert [a.id for a in load_corpus(tmp_path, skipped=skipped)] == ["a"]
+    assert [s.source for s in skipped] == ["image.png"]  # reported; hidden files are not
+    assert "not articles" in skipped[0].reason
 
 
 @pytest.mark.parametrize("head,iso", [

@@ -108,15 +108,47 @@ def test_incremental_index_add_unchanged_update_delete(tmp_path):
     assert [c.id for c in kw.chunks] == ids  # keyword index follows the store
 
 
-def test_interrupted_article_is_completed_on_next_run(tmp_path):
-    store, emb = Store(tmp_path / "store"), HashEmbedder()
-    _index(BUNDLED, store, emb)
-    full = store.chunks(emb.name)
-    victim = next(c for c in full if c.id.endswith("#1"))
-    store.collection(emb.name).delete(ids=[victim.id])  # as if killed mid-write
-    r = _index(BUNDLED, store, emb)
-    assert (r.updated, r.unchanged) == (1, 4)
-    assert store.chunks(emb.name) == full
+class FailingEmbedder(HashEmbedder):
+    """Raises on its n-th call, as if the run died in the middle of a group."""
+
+    def __init__(self, fail_on: int):
+        super().__init__()
+        self.calls, self.fail_on = 0, fail_on
+
+    def encode_documents(self, texts):
+        self.calls += 1
+        if self.calls == self.fail_on:
+            raise RuntimeError("killed")
+        return super().encode_documents(texts)
+
+
+def _state(store, name):
+    """What an index holds, comparable across runs."""
+    man = store.manifest
+    col, sents = store.collection(name), store.collection(name, kind="sents")
+    got = col.get(include=["documents", "metadatas"])
+    sgot = sents.get(include=["metadatas"])
+    def meta(ms):
+        return [sorted(m.items()) for m in ms]
+
+    return (sorted(zip(got["ids"], got["documents"], meta(got["metadatas"]), strict=True)),
+            sorted(zip(sgot["ids"], meta(sgot["metadatas"]), strict=True)),
+            sorted(man.embedded(name).items()), sorted(man.ids()),
+            [c.id for c in KeywordIndex.load(store.keyword_dir)[0].chunks])
+
+
+@pytest.mark.parametrize("fail_on", [1, 2, 4])
+def test_a_run_that_dies_mid_way_is_completed_by_the_next(tmp_path, fail_on):
+    """Small groups (batch 3 chunks) so the run dies after some groups are written."""
+    clean = Store(tmp_path / "clean")
+    index_articles(load_corpus(BUNDLED), clean, [HashEmbedder()], batch_size=3)
+    store = Store(tmp_path / "store")
+    with pytest.raises(RuntimeError):
+        index_articles(load_corpus(BUNDLED), store, [FailingEmbedder(fail_on)], batch_size=3)
+    again = HashEmbedder()
+    r = index_articles(load_corpus(BUNDLED), store, [again], batch_size=3)
+    assert r.added + r.updated + r.unchanged == 5 and r.added + r.updated >= 1
+    assert _state(store, again.name) == _state(clean, again.name)
 
 
 def test_a_new_model_version_reembeds_everything(tmp_path):
@@ -125,7 +157,7 @@ def test_a_new_model_version_reembeds_everything(tmp_path):
     first = _index(corpus, store, old)
     assert store.is_current(old.name, "1")
     r = _index(corpus, store, new)
-    assert (r.added, r.unchanged) == (3, 0)
+    assert (r.added, r.updated, r.unchanged) == (0, 3, 0)  # known articles, re-embedded
     assert new.embedded == _units(store, new.name) and first.chunks == len(store.chunks(new.name))
     assert store.is_current(new.name, "2") and not store.is_current(new.name, "1")
 
@@ -176,3 +208,48 @@ def test_filters_in_store_query(tmp_path):
             where_clause(["ru"], None, None))} == {"ru/babayev"}
     dated = store.query(emb.name, q, 10, where_clause(None, "2024-01-01", "2025-12-31"))
     assert {cid.split("#")[0] for cid, _ in dated} == {"en/omuraliev"}
+
+
+def test_same_story_links_need_another_language_and_close_dates(tmp_path):
+    """Identical texts (cosine 1 under the hash embedder) in records that declare their
+    language and date: only the cross-language pair within three days is linked."""
+    import json
+
+    text = ("Labour ministers of the Organization of Turkic States met in Baku to discuss "
+            "employment and social protection, and signed a declaration on cooperation.")
+    rows = [("a", "en", "2025-12-06"), ("b", "ru", "2025-12-07"), ("c", "de", "2025-09-01"),
+            ("d", "en", "2025-12-06"), ("e", "tr", None)]
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "feed.jsonl").write_text("\n".join(json.dumps(
+        {"id": k, "text": text, "lang": lang, "date": date}) for k, lang, date in rows) + "\n")
+    store, emb = Store(tmp_path / "store"), HashEmbedder()
+    from index import index_corpus
+
+    report = index_corpus(corpus, store, [emb])
+    links = {(a.split("/")[1], b.split("/")[1]) for a, b, _ in store.manifest.links()}
+    # a-b, d-b: other language, one day apart; e (undated) links to every other language;
+    # c is three months away; a-d share a language
+    assert links == {("a", "b"), ("b", "d"), ("a", "e"), ("b", "e"), ("c", "e"), ("d", "e")}
+    assert report.links == len(links)
+    (corpus / "feed.jsonl").write_text(json.dumps({"id": "a", "text": text, "lang": "en",
+                                                   "date": "2025-12-06"}) + "\n")
+    index_corpus(corpus, store, [emb])  # the others are gone: so are their links
+    assert store.manifest.links() == []
+
+
+def test_a_chunk_in_another_language_than_its_article_gets_its_own(tmp_path):
+    from corpus import parse_article
+
+    en = ("The labour ministers of the Organization of Turkic States met in Baku on Friday "
+          "to discuss employment, social protection and the mobility of workers between "
+          "their countries, and they agreed to meet again next year in Tashkent.")
+    ru = ("Министры труда Организации тюркских государств встретились в Баку в пятницу, "
+          "чтобы обсудить занятость, социальную защиту и мобильность работников между "
+          "странами, и договорились встретиться снова в следующем году в Ташкенте.")
+    en2 = ("The Secretary-General of the organisation praised the progress of the member "
+           "states in social reforms and said that a joint action plan for the next three "
+           "years would be prepared by the ministries before the summer.")
+    a = parse_article(f"{en}\n\n{en2}\n\n{ru}\n", "mixed", "mixed.txt", "/mixed.txt", "0")
+    chunks = chunk_article(a, max_chars=300, min_chars=100)
+    assert a.lang == "en" and [c.lang for c in chunks] == ["en", "en", "ru"]
