@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", required=True, help="folder to write corpus/ and testset.jsonl into")
     sp.add_argument("--split", default="test", help="qrels split (default: test)")
 
+    sp = sub.add_parser("show", help="one indexed article: metadata, text, what was removed")
+    common(sp)
+    sp.add_argument("doc_id", help="the article's id, as in search/ask output")
+    sp.add_argument("--removed", action="store_true",
+                    help="also list the lines the furniture cleaner removed")
+    sp.add_argument("--json", action="store_true", help="print the record as JSON")
+
     sp = sub.add_parser("config", help="print the resolved configuration")
     common(sp)
     return p
@@ -190,6 +197,8 @@ def _run(args: argparse.Namespace) -> int:
                   f"{r.updated} updated, {r.removed} removed, {r.unchanged} unchanged; "
                   f"{r.chunks} chunks; {r.seconds:.1f} s")
         return 0
+    if args.command == "show":
+        return _show(app, args)
     if args.command == "serve":
         from .ui import serve
 
@@ -262,6 +271,35 @@ def _print_hits(question: str, hits, qid, as_json: bool) -> None:
         print(f"{h.rank:2d}. {h.score:6.2f}  {h.chunk.id}  ({h.chunk.date}, {h.chunk.lang})  "
               f"{text[:160]}")
     print(flush=True)
+
+
+def _show(app, args: argparse.Namespace) -> int:
+    from corpus.loader import removed_lines
+
+    rec = app.article(args.doc_id)
+    if rec is None:
+        raise UsageError(f"no article {args.doc_id!r} in the store {app.config.store}: take an "
+                         "id from 'search' or 'ask' output (or index the corpus first).")
+    removed = removed_lines(rec["raw"], rec["text"])
+    also = app.also_reported_in(args.doc_id)
+    if args.json:
+        out = {k: rec[k] for k in ("id", "title", "date", "lang", "site", "url", "source",
+                                   "sha256", "n_chunks", "text")}
+        out["also_reported_in"] = also
+        if args.removed:
+            out["removed_lines"] = removed
+        print(json.dumps(out, ensure_ascii=False))
+        return 0
+    for key in ("id", "title", "date", "lang", "site", "url", "source", "n_chunks"):
+        print(f"{key:9} {rec[key] if rec[key] is not None else '-'}")
+    for o in also:
+        print(f"also reported in: {o['doc_id']} ({o['lang']}, {o['date']}) {o['title']}")
+    print(f"\n{rec['text']}\n")
+    if args.removed:
+        print(f"removed by the cleaner ({len(removed)} lines):")
+        for line in removed:
+            print(f"  - {line}")
+    return 0
 
 
 def _print_skipped(report) -> None:

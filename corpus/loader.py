@@ -218,6 +218,26 @@ def parse_article(raw: str, aid: str, source: str, path: str, sha256: str,
     )
 
 
+def removed_lines(raw: str, text: str) -> list[str]:
+    """The lines of ``raw`` that the cleaner left out of ``text`` (a ' date' header is
+    metadata, not a removed line)."""
+    from collections import Counter
+
+    if m := _HEADER.match(raw):
+        raw = raw[m.end():]
+    kept = Counter(text.split("\n\n"))
+    out = []
+    for line in raw.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if kept[line] > 0:
+            kept[line] -= 1
+        else:
+            out.append(line)
+    return out
+
+
 def find_dateline(head: str) -> str | None:
     """An ISO date from a dateline such as '06 September 2023' or '05.12.2025', else None."""
     for m in _DATELINE.finditer(head):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from corpus import AssistantError, load_corpus
+from corpus import AssistantError
 
 from .gate import compare, load_baseline
 from .report import render, write_report
@@ -27,7 +27,7 @@ def run_eval(args, cfg) -> int:
 
     app = Assistant(cfg)
     ensure_indexed(app)
-    texts = {a.id: a.text for a in load_corpus(cfg.corpus)}
+    texts = app.store.read_manifest().texts()  # what citations quote, as indexed
     app.search("warm-up")  # load models and indexes before the first timed question
     records = run(
         items,

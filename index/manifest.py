@@ -106,6 +106,10 @@ class Manifest:
         return [dict(zip(cols, r, strict=True)) for r in self.db.execute(
             f"SELECT {', '.join(cols)} FROM articles ORDER BY id")]
 
+    def texts(self) -> dict[str, str]:
+        """article id -> the indexed (cleaned) text that quotes and offsets refer to."""
+        return dict(self.db.execute("SELECT id, text FROM articles"))
+
     def links_of(self, article_id: str) -> list[tuple[str, float]]:
         return [(b, s) for b, s in self.db.execute(
             "SELECT b, score FROM links WHERE a = ? ORDER BY score DESC", (article_id,))]
@@ -177,6 +181,11 @@ class Manifest:
             rows = [(a, b, s) for a, b, s in pairs] + [(b, a, s) for a, b, s in pairs]
             self.db.executemany("INSERT OR REPLACE INTO links VALUES (?, ?, ?)", rows)
             self.set_meta("links_of", fingerprint)
+
+    def stamp_generation(self) -> None:
+        """Mark the end of an ``index`` run (readers compare it to reopen the store)."""
+        with self._tx():
+            self.set_meta("generation", f"{time.time():.6f}")
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))

@@ -56,11 +56,11 @@ def index_corpus(root: str | Path, store: Store, embedders: list[Embedder],
     embedder) are not even parsed."""
     names = [e.name for e in embedders]
     total = len(find_files(Path(root)))
-    with store.locked(exclusive=True):
-        _drop_stale(store, embedders)
-        items = scan_corpus(root, fields,
-                            unchanged=lambda f, sha: store.manifest.unchanged(f, sha, names))
-        return index_articles(items, store, embedders, progress, batch_size, total)
+    # Lazy: files are read as index_articles consumes them, after it dropped stale models,
+    # so "unchanged" is judged against what the store really holds.
+    items = scan_corpus(root, fields,
+                        unchanged=lambda f, sha: store.manifest.unchanged(f, sha, names))
+    return index_articles(items, store, embedders, progress, batch_size, total)
 
 
 def _drop_stale(store: Store, embedders: list[Embedder]) -> None:
@@ -167,8 +167,7 @@ def index_articles(
         t = time.perf_counter()
         n_links = refresh_links(store, [e.name for e in embedders])
         timings["links"] = time.perf_counter() - t
-        with man._tx():  # readers in other processes reopen the store when this changes
-            man.set_meta("generation", f"{time.time():.6f}")
+        man.stamp_generation()  # readers in other processes reopen the store when it changes
     seconds = time.perf_counter() - t0
     timings = {k: round(v, 3) for k, v in timings.items()}
     return IndexReport(

@@ -42,6 +42,7 @@ class Store:
         self.path = Path(path).resolve()
         self._client = None
         self._manifest: Manifest | None = None
+        self._manifest_checked = False  # layout checked (writers) since it was opened
         self._held: str | None = None  # "exclusive"/"shared" while this object holds the lock
 
     # -- set-up ---------------------------------------------------------------------------
@@ -70,16 +71,16 @@ class Store:
     def manifest(self) -> Manifest:
         """The manifest, created if missing (writers); a store written before the manifest
         existed, or with another layout, is emptied first so nothing stale survives."""
-        if self._manifest is None:
+        if not self._manifest_checked:
             self.ensure_writable()
-            man = Manifest(self.manifest_path)
+            man = self._manifest or Manifest(self.manifest_path)
             if man.get_meta("layout") != LAYOUT:
                 for col in self.client.list_collections():
                     self.client.delete_collection(getattr(col, "name", col))
                 man.delete(man.ids())
                 man.forget_files(set())
                 man.set_meta("layout", LAYOUT)
-            self._manifest = man
+            self._manifest, self._manifest_checked = man, True
         return self._manifest
 
     def close(self) -> None:
@@ -89,7 +90,7 @@ class Store:
             self._client = None
         if self._manifest is not None:
             self._manifest.close()
-            self._manifest = None
+            self._manifest, self._manifest_checked = None, False
 
     def generation(self) -> str | None:
         """A stamp every completed ``index`` run changes (None without a manifest)."""

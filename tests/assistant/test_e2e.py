@@ -165,3 +165,17 @@ def test_eval_report_json_and_gate(cli_store, tmp_path):
     res = run_cli("eval", "--store", str(cli_store), "--baseline", str(better))
     assert res.returncode == 5
     assert "must_mention" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_show_gives_the_record_and_what_the_cleaner_removed(cli_store):
+    res = run_cli("show", "002_4833b406109e9443", "--removed", "--json", "--store",
+                  str(cli_store))
+    assert res.returncode == 0, res.stderr
+    rec = json.loads(res.stdout)
+    assert (rec["date"], rec["lang"], rec["source"]) == ("2025-12-06", "en",
+                                                         "002_4833b406109e9443.txt")
+    assert "Latest News" in rec["removed_lines"] and "Latest News" not in rec["text"]
+    assert "Kubanychbek Omuraliev" in rec["text"]
+    assert "000_f31eb0e9395e6032" in {o["doc_id"] for o in rec["also_reported_in"]}
+    res = run_cli("show", "no-such-id", "--store", str(cli_store))
+    assert res.returncode == 2 and "take an id from 'search'" in res.stderr
