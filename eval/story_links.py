@@ -30,31 +30,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--langs", default="en,ru,de,tr")
     args = ap.parse_args(argv)
 
-    from assistant.cli import progress_bar
-    from assistant.config import load_config
-    from assistant.service import Assistant
     from corpus import AssistantError
-    from index.bench_e5 import load_xquad
     from index.links import THRESHOLD, article_vectors
 
-    from .xquad_bench import write_corpus
+    from .xquad_bench import index_xquad
 
-    xquad, out = Path(args.xquad), Path(args.out)
     langs = args.langs.split(",")
     try:
-        if not (xquad / "xquad.en.json").is_file():
-            raise AssistantError(f"no XQuAD files in {xquad}: pass the folder holding "
-                                 "xquad.<lang>.json with --xquad.")
-        data = load_xquad(xquad, langs)
-        for lang in langs:
-            data[lang]["paragraphs"] = data[lang]["paragraphs"][:args.paragraphs]
-        para_of = write_corpus(data, langs, out / "corpus")
-        cfg = load_config(corpus=str(out / "corpus"), store=str(out / "store"))
-        app = Assistant(cfg)
-        report = app.index(progress_bar())
+        _, para_of, app, report = index_xquad(Path(args.xquad), langs, langs, Path(args.out),
+                                              args.paragraphs)
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    cfg = app.config
     print(f"indexed {report.articles} articles in {report.seconds:.1f} s; "
           f"{report.links} links stored", file=sys.stderr)
 

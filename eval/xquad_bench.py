@@ -42,6 +42,30 @@ def write_corpus(data: dict[str, dict], langs: list[str], folder: Path) -> dict[
     return para_of
 
 
+def index_xquad(xquad: Path, langs: list[str], load_langs: list[str], out: Path,
+                paragraphs: int | None = None):
+    """Write the paragraphs of ``langs`` (the first ``paragraphs`` of each) as a corpus in
+    ``out/corpus`` and index it into ``out/store`` with the product's configuration.
+    Returns (XQuAD data of ``load_langs``, article id -> paragraph, Assistant, IndexReport);
+    raises AssistantError when the XQuAD files are missing."""
+    from assistant.cli import progress_bar
+    from assistant.config import load_config
+    from assistant.service import Assistant
+    from corpus import AssistantError
+    from index.bench_e5 import load_xquad
+
+    if not (xquad / "xquad.en.json").is_file():
+        raise AssistantError(f"no XQuAD files in {xquad}: pass the folder holding "
+                             "xquad.<lang>.json with --xquad.")
+    data = load_xquad(xquad, load_langs)
+    if paragraphs is not None:
+        for lang in langs:
+            data[lang]["paragraphs"] = data[lang]["paragraphs"][:paragraphs]
+    para_of = write_corpus(data, langs, out / "corpus")
+    app = Assistant(load_config(corpus=str(out / "corpus"), store=str(out / "store")))
+    return data, para_of, app, app.index(progress_bar())
+
+
 def load_questions(data: dict[str, dict], qlangs: list[str], n_ids: int
                    ) -> list[tuple[str, str, str, int]]:
     """(id, lang, question, paragraph) for the first ``n_ids`` ids of the first language,
@@ -97,28 +121,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--question-langs", default="en,ru,de,tr")
     args = ap.parse_args(argv)
 
-    from assistant.cli import progress_bar
-    from assistant.config import load_config
     from assistant.retrieval import Weights, fuse
-    from assistant.service import Assistant
     from corpus import AssistantError
-    from index.bench_e5 import load_xquad
 
-    xquad, out = Path(args.xquad), Path(args.out)
+    langs, qlangs = args.langs.split(","), args.question_langs.split(",")
+    out = Path(args.out)
     try:
-        if not (xquad / "xquad.en.json").is_file():
-            raise AssistantError(f"no XQuAD files in {xquad}: pass the folder holding "
-                                 "xquad.<lang>.json with --xquad.")
-        langs, qlangs = args.langs.split(","), args.question_langs.split(",")
-        data = load_xquad(xquad, sorted(set(langs) | set(qlangs)))
-        para_of = write_corpus(data, langs, out / "corpus")
+        data, para_of, app, report = index_xquad(Path(args.xquad), langs,
+                                                 sorted(set(langs) | set(qlangs)), out)
         qs = load_questions(data, qlangs, args.ids)
-        cfg = load_config(corpus=str(out / "corpus"), store=str(out / "store"))
-        app = Assistant(cfg)
-        report = app.index(progress_bar())
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    cfg = app.config
     print(f"indexed {report.articles} passages ({report.chunks} chunks) in {report.seconds:.1f} s"
           f" with {', '.join(cfg.embedders)}", file=sys.stderr)
 
