@@ -21,7 +21,7 @@ from corpus import Article, CorpusError, FileDone, KnownFile, Skipped, find_file
 from .chunking import chunk_article, chunk_sentences
 from .embedders import Embedder
 from .keyword import KeywordIndex
-from .links import same_story_links
+from .links import MAX_DAYS, THRESHOLD, same_story_links
 from .store import Store
 
 # progress(done, total, what): files done of total; ``what`` is "indexing" followed by the
@@ -230,7 +230,7 @@ def refresh_keyword_index(store: Store, embedder: str) -> int:
 def refresh_links(store: Store, embedders: list[str]) -> int:
     """Recompute the same-story links unless the articles are those they were made from."""
     man = store.manifest
-    fingerprint = f"{man.fingerprint()} {' '.join(embedders)}"
+    fingerprint = f"{man.fingerprint()} {' '.join(embedders)} {THRESHOLD} {MAX_DAYS}"
     if man.get_meta("links_of") != fingerprint:
         meta = {m["id"]: m for m in man.catalogue()}
         man.set_links(same_story_links(store, embedders, meta), fingerprint)
