@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
     sp.add_argument("--host", help="address to bind (default 127.0.0.1)")
     sp.add_argument("--port", type=_port, help="port (default 7860)")
+    sp.add_argument("--auth", metavar="USER:PASSWORD",
+                    help="require this login (default: env ASSISTANT_AUTH, else none)")
 
     sp = sub.add_parser("eval", help="score answers on a test set; HTML report; regression gate")
     common(sp)
@@ -200,10 +202,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "show":
         return _show(app, args)
     if args.command == "serve":
-        from .ui import serve
+        from .ui import parse_auth, serve
 
+        parse_auth(args.auth)  # a malformed login fails before indexing or loading models
         ensure_indexed(app)
-        serve(app, cfg.host, cfg.port)
+        serve(app, cfg.host, cfg.port, args.auth)
         return 0
 
     from .retrieval import Filters

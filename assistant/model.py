@@ -37,6 +37,9 @@ class Answer:
     mode: str = "extractive"
     timings_ms: dict[str, float] = field(default_factory=dict)
     lang: str | None = None  # the question's detected language
+    # for a refusal: the nearest passages retrieved (index.Hit), offered as "closest passages
+    # found"; not part of the JSON contract
+    closest: list = field(default_factory=list, compare=False)
 
     def to_dict(self, qid: str | None = None) -> dict:
         return {

@@ -9,10 +9,10 @@ the question (after transliteration) without outvoting meaning; the name channel
 ``names`` times the share of the question's names (capitalised words, compared by a
 spelling-independent key: Ишыкхан = Işıkhan = Ishikhan) found in the chunk.
 The weights were chosen by ``python -m eval.xquad_bench`` on half of the XQuAD question ids.
-Filters (languages, date range) are applied inside the store query and to the keyword channel;
-a period the question names ("in September 2023", "last December") becomes a date filter
-(through the end of the following month, as news is dated after the event) when some article
-is dated inside it.
+Filters (languages, date range, article set) are applied inside the store query and to the
+keyword channel; a period the question names ("in September 2023", "last December") becomes
+a date filter (through the end of the following month, as news is dated after the event) when
+some article is dated inside it.
 """
 
 from __future__ import annotations
@@ -32,8 +32,12 @@ class Filters:
     langs: tuple[str, ...] = ()
     since: str | None = None
     until: str | None = None
+    # only these articles (a source/folder filter resolved by the service), None = all
+    articles: frozenset[str] | None = None
 
     def accepts(self, chunk: Chunk) -> bool:
+        if self.articles is not None and chunk.article_id not in self.articles:
+            return False
         if self.langs and chunk.lang not in self.langs:
             return False
         if self.since and (not chunk.date or chunk.date < self.since):
@@ -133,7 +137,8 @@ class Retriever:
     def evidence(self, question: str, filters: Filters = Filters(), depth: int | None = None
                  ) -> Evidence:
         depth = depth or self.depth
-        where = where_clause(list(filters.langs), filters.since, filters.until)
+        where = where_clause(list(filters.langs), filters.since, filters.until,
+                             None if filters.articles is None else sorted(filters.articles))
         qvecs = self.query_vectors(question)
         dense, sentences = {}, {}
         for e in self.embedders:

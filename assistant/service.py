@@ -130,8 +130,10 @@ class Assistant:
             citations = [replace(c, also_reported_in=tuple(self.also_reported_in(c.article_id)))
                          for c in ans.citations]
         timings = {"retrieve": round((t1 - t0) * 1000, 1), "answer": round((t2 - t1) * 1000, 1)}
+        closest = [] if ans.answerable else [Hit(c.chunk, round(c.score, 4), i + 1)
+                                             for i, c in enumerate(cands[:3])]
         return Answer(ans.question, ans.text, citations, ans.answerable, ans.mode, timings,
-                      ans.lang)
+                      ans.lang, closest)
 
     def also_reported_in(self, article_id: str) -> list[dict]:
         """Articles in other languages that report the same story (index.links)."""
@@ -146,10 +148,39 @@ class Assistant:
                             "lang": meta["lang"], "score": score})
         return out
 
+    def catalogue(self) -> list[dict]:
+        """Every indexed article's metadata (no text), in id order."""
+        man = self.store.read_manifest()
+        return man.catalogue() if man else []
+
+    def source_filter(self, sources: list[str]) -> frozenset[str] | None:
+        """The articles a source/folder filter admits: each entry is a site name (as in
+        ``source_options``) or a folder of the corpus ("news/ru/"); None when no filter."""
+        if not sources:
+            return None
+        return frozenset(a["id"] for a in self.catalogue()
+                         if any(_source_matches(a, s) for s in sources))
+
+    def source_options(self) -> list[str]:
+        """The sites and corpus folders the source filter can choose from."""
+        sites, folders = set(), set()
+        for a in self.catalogue():
+            if a.get("site"):
+                sites.add(a["site"])
+            parts = Path(a["source"]).parts[:-1]
+            folders.update("/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1))
+        return sorted(sites, key=str.lower) + sorted(folders)
+
     def article(self, article_id: str) -> dict | None:
         """An indexed article's record: metadata, cleaned text and raw text."""
         man = self.store.read_manifest()
         return man.article(article_id) if man else None
+
+
+def _source_matches(article: dict, source: str) -> bool:
+    if source.endswith("/"):
+        return article["source"].startswith(source)
+    return (article.get("site") or "").lower() == source.lower()
 
 
 def check_question(question: str) -> str:

@@ -1,96 +1,445 @@
-"""The Gradio chat page: answers with numbered, checkable sources.
+"""The Gradio page: Chat (cited answers, sources, filters, follow-ups, feedback), Corpus
+(what is indexed, re-index, upload) and Evaluation (run a test set, see the report).
 
-A thin layer: every callback calls the Assistant and formats its Answer; nothing here
-decides what an answer is. Article text and questions are HTML-escaped before display.
+A thin layer over the Assistant: answers, filters and indexing are the service's; the HTML is
+``render``'s; follow-ups, feedback and export are ``conversation``'s. Each browser tab has its
+own conversation and filters (``gr.State`` and component values are per session). Work that
+touches the store (questions, re-indexing, evaluation) takes one lock, so a question asked
+during a re-index waits for it instead of failing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import html
 import os
+import re
 import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
 from typing import Any
 
-from .model import Answer
+import gradio as gr
+
+from corpus import AssistantError, UsageError
+from corpus.formats import SUFFIXES
+
+from .conversation import (
+    Turn,
+    append_jsonl,
+    contextual_question,
+    conversation_markdown,
+    feedback_record,
+)
+from .render import CSS, LANG_NAMES, PAGE_JS, answer_html, sources_html
+from .retrieval import Filters
 from .service import Assistant
 
-CSS = """
-.src {border-left: 3px solid #6b8afd; padding: 4px 10px; margin: 8px 0;}
-.src .meta {color: #666; font-size: 0.85em;}
-.src blockquote {margin: 4px 0; font-style: italic;}
-.refusal {border-left: 3px solid #d08b2c; padding: 4px 10px; color: #8a5a12;}
-"""
+FEEDBACK_FILE = "feedback.jsonl"
+UPLOAD_FOLDER = "uploads"
+STREAM_WORDS = 3  # words per streamed update
+STREAM_PAUSE = 0.025  # seconds between updates, so the answer reads as it arrives
 
 
-def sources_html(ans: Answer) -> str:
-    if not ans.answerable:
-        return ('<div class="refusal">The corpus does not contain an answer to this question, '
-                "so no source is cited.</div>")
-    items = []
-    for c in ans.citations:
-        meta = " · ".join(html.escape(x) for x in (c.date or "undated", c.lang or "?", c.source))
-        items.append(
-            f'<div class="src"><b>[{c.n}] {html.escape(c.title)}</b>'
-            f'<div class="meta">{meta} · characters {c.start}–{c.end}</div>'
-            f"<blockquote>{html.escape(c.quote)}</blockquote></div>"
-        )
-    return "\n".join(items)
+class Page:
+    """Callbacks of one app; Gradio calls them per session with that session's values."""
+
+    def __init__(self, app: Assistant):
+        self.app = app
+        self.lock = threading.Lock()  # questions, re-indexing and evaluation take turns
+        self.feedback_path = Path(app.config.store) / FEEDBACK_FILE
+
+    # -- lookups for rendering -------------------------------------------------------------
+    def article(self, doc: str) -> dict | None:
+        return self.app.article(doc)
+
+    def chunk(self, chunk_id: str) -> tuple[int, int] | None:
+        c = self.app.retriever.by_id.get(chunk_id)
+        return (c.start, c.end) if c else None
+
+    def sources(self, turns: list[Turn], upto: int | None = None) -> str:
+        return sources_html(turns, self.article, self.chunk, upto)
+
+    # -- filters ---------------------------------------------------------------------------
+    def filters(self, langs: list[str] | None, since: str, until: str,
+                sources: list[str] | None) -> tuple[Filters, str]:
+        """The retrieval filters and their one-line description (raises UsageError)."""
+        since, until = _date_or_none(since, "From"), _date_or_none(until, "To")
+        if since and until and since > until:
+            raise UsageError(f"the date range {since} to {until} is empty: put the earlier "
+                             "date in From.")
+        langs = [lang for lang in (langs or []) if lang]
+        articles = self.app.source_filter(list(sources or []))
+        shown = []
+        if langs:
+            shown.append("languages " + ", ".join(langs))
+        if since or until:
+            shown.append(f"dates {since or '…'} to {until or '…'}")
+        if sources:
+            shown.append("sources " + ", ".join(sources))
+        return Filters(tuple(langs), since, until, articles), "; ".join(shown)
+
+    def filter_choices(self) -> tuple[list[tuple[str, str]], list[str]]:
+        cat = self.app.catalogue()
+        langs = Counter(a["lang"] or "?" for a in cat)
+        lang_choices = [(f"{LANG_NAMES.get(code, code)} ({n})", code)
+                        for code, n in sorted(langs.items()) if code != "?"]
+        return lang_choices, self.app.source_options()
+
+    # -- chat ------------------------------------------------------------------------------
+    def history(self, turns: list[Turn], last: str | None = None,
+                done: bool = True) -> list[dict[str, str]]:
+        msgs = []
+        for t, turn in enumerate(turns):
+            partial = last if t == len(turns) - 1 else None
+            msgs.append({"role": "user",
+                         "content": f'<div class="question">{html.escape(turn.question)}</div>'})
+            msgs.append({"role": "assistant", "content": answer_html(
+                turn, t, partial, done or t < len(turns) - 1)})
+        return msgs
+
+    def respond(self, message: str, turns: list[Turn] | None, langs, since, until, sources):
+        """Stream one answer: the question at once, then the answer a few words at a time,
+        each source appearing with its first marker."""
+        turns = list(turns or [])
+        message = " ".join((message or "").split())
+        if not message:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Type a question first."
+            return
+        try:
+            flt, shown = self.filters(langs, since, until, sources)
+        except AssistantError as exc:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"⚠️ {html.escape(str(exc))}"
+            return
+        pending = self.history(turns) + [
+            {"role": "user", "content": f'<div class="question">{html.escape(message)}</div>'},
+            {"role": "assistant", "content": '<div class="pending">Searching the corpus…</div>'}]
+        waiting = not self.lock.acquire(blocking=False)
+        if waiting:
+            pending[-1]["content"] = ('<div class="pending">The index is busy (re-indexing or '
+                                      "evaluating); your question is next…</div>")
+        yield pending, gr.skip(), "", turns, ""
+        if waiting:
+            self.lock.acquire()
+        try:
+            query = contextual_question(message, [t.question for t in turns])
+            ans = self.app.ask(query, filters=flt)
+        except AssistantError as exc:
+            yield self.history(turns), gr.skip(), message, turns, f"⚠️ {html.escape(str(exc))}"
+            return
+        finally:
+            self.lock.release()
+        turn = Turn(message, query, ans, shown)
+        turns = turns + [turn]
+        words = re.findall(r"\S+\s*", ans.text) or [ans.text]
+        if not ans.answerable:  # a refusal is shown whole, with its closest passages
+            words = ["".join(words)]
+        for i in range(STREAM_WORDS, len(words), STREAM_WORDS):
+            prefix = "".join(words[:i])
+            seen = [int(n) for n in re.findall(r"\[(\d+)\]", prefix)]
+            yield (self.history(turns, prefix, done=False), self.sources(turns, max(seen or [0])),
+                   "", turns, "")
+            time.sleep(STREAM_PAUSE)
+        yield self.history(turns), self.sources(turns), "", turns, ""
+
+    def like(self, turns: list[Turn] | None, comment: str, data) -> tuple[str, str]:
+        turns = list(turns or [])
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        t = int(index) // 2
+        if not (0 <= t < len(turns)) or data.liked not in (True, False):
+            return "Rating removed from the page (lines already saved stay in the file).", comment
+        rating = "up" if data.liked else "down"
+        append_jsonl(self.feedback_path, feedback_record(turns[t], rating, comment or ""))
+        note = " with your comment" if (comment or "").strip() else ""
+        return (f"Thanks: thumbs {rating} on answer {t + 1}{note} saved to "
+                f"`{html.escape(str(self.feedback_path))}`.", "")
+
+    def export(self, turns: list[Turn] | None):
+        if not turns:
+            return gr.update(visible=False), "Nothing to export yet: ask a question first."
+        folder = Path(tempfile.mkdtemp(prefix="conversation-"))
+        path = folder / f"conversation-{dt.datetime.now():%Y%m%d-%H%M%S}.md"
+        path.write_text(conversation_markdown(turns), encoding="utf-8")
+        return gr.update(value=str(path), visible=True), f"Exported {len(turns)} question(s)."
+
+    # -- corpus tab --------------------------------------------------------------------------
+    def corpus_summary(self) -> tuple[str, list[list[Any]]]:
+        cat = self.app.catalogue()
+        if not cat:
+            return "<p>Nothing is indexed yet: press Re-index.</p>", []
+        chunks = sum(a["n_chunks"] or 0 for a in cat)
+        gen = self.app.store.generation()
+        when = (dt.datetime.fromtimestamp(float(gen)).strftime("%Y-%m-%d %H:%M:%S")
+                if gen else "unknown")
+        by_lang = Counter(a["lang"] or "?" for a in cat)
+        by_month = Counter((a["date"] or "undated")[:7] for a in cat)
+        rows = "".join(f"<tr><td style='text-align:left'>{html.escape(LANG_NAMES.get(k, k))} "
+                       f"({html.escape(k)})</td><td>{v}</td></tr>"
+                       for k, v in sorted(by_lang.items()))
+        months = "".join(f"<tr><td style='text-align:left'>{html.escape(k)}</td><td>{v}</td></tr>"
+                         for k, v in sorted(by_month.items()))
+        summary = (
+            f"<p><b>{len(cat)}</b> articles, <b>{chunks}</b> chunks; last indexed "
+            f"<b>{when}</b>.<br>Corpus folder <code>{html.escape(str(self.app.config.corpus))}"
+            f"</code>, store <code>{html.escape(str(self.app.config.store))}</code>.</p>"
+            f"<div style='display:flex;gap:24px;flex-wrap:wrap'>"
+            f"<table><tr><th>language</th><th>articles</th></tr>{rows}</table>"
+            f"<table><tr><th>month</th><th>articles</th></tr>{months}</table></div>")
+        table = [[a["id"], a["title"], a["lang"], a["date"], a.get("site") or "", a["source"],
+                  a["n_chunks"]] for a in cat]
+        return summary, table
+
+    def reindex(self, progress) -> str:
+        def report(done: int, total: int, what: str) -> None:
+            progress((done, max(total, 1)), desc=what, unit="files")
+
+        progress(0, desc="waiting for the index" if self.lock.locked() else "starting")
+        with self.lock:
+            try:
+                r = self.app.index(progress=report)
+            except AssistantError as exc:
+                return f"⚠️ Re-indexing failed: {html.escape(str(exc))}"
+        skipped = "".join(f"<br>skipped {html.escape(s.source)}: {html.escape(s.reason)}"
+                          for s in r.skipped_files)
+        return (f"Indexed {r.articles} articles ({r.added} added, {r.updated} updated, "
+                f"{r.removed} removed, {r.unchanged} unchanged), {r.chunks} chunks in "
+                f"{r.seconds:.1f} s.{skipped}")
+
+    def upload(self, files: list[str] | None) -> tuple[str, bool]:
+        """Copy uploaded article files into the corpus (``uploads/``), never overwriting a
+        different file; each file is written whole or not at all."""
+        if not files:
+            raise UsageError("no file chosen: pick one or more article files to upload.")
+        target = Path(self.app.config.corpus) / UPLOAD_FOLDER
+        added, notes = [], []
+        for f in files:
+            src = Path(f)
+            name = Path(getattr(f, "orig_name", None) or src.name).name
+            if src.suffix.lower() not in SUFFIXES:
+                notes.append(f"{name}: not an article file (use {', '.join(SUFFIXES)})")
+                continue
+            dest = target / name
+            data = src.read_bytes()
+            if dest.exists():
+                same = hashlib.sha256(dest.read_bytes()).digest() == hashlib.sha256(data).digest()
+                notes.append(f"{name}: already in the corpus" if same else
+                             f"{name}: a different file of that name is already in "
+                             f"{UPLOAD_FOLDER}/; rename it and upload again")
+                continue
+            target.mkdir(parents=True, exist_ok=True)
+            tmp = target / f".{name}.part"
+            tmp.write_bytes(data)
+            os.replace(tmp, dest)
+            added.append(name)
+        msg = (f"Added {len(added)} file(s) to {UPLOAD_FOLDER}/: {', '.join(added)}."
+               if added else "No file added.")
+        return msg + "".join(f"<br>⚠️ {html.escape(n)}" for n in notes), bool(added)
+
+    # -- evaluation tab ------------------------------------------------------------------
+    def evaluate(self, which: str, uploaded, progress):
+        from eval.cli import SEED
+        from eval.runner import HEADLINE, by_language, run, summarize
+        from eval.testset import load_testset
+
+        path = SEED
+        if which != "shipped":
+            if not uploaded:
+                raise UsageError("no test set uploaded: choose a .jsonl file in the test-set "
+                                 "format, or pick the shipped test set.")
+            path = Path(uploaded)
+        items = load_testset(path)
+        known = {a["id"] for a in self.app.catalogue()}
+        missing = {d for it in items for d in it.expected_docs} - known
+
+        def locked(fn):
+            def call(q):
+                with self.lock:
+                    return fn(q)
+            return call
+
+        progress(0, desc="evaluating")
+        records = run(items, ask=locked(lambda q: self.app.ask(q).to_dict()),
+                      search=locked(lambda q: [h.chunk.article_id
+                                               for h in self.app.search(q, k=10)]),
+                      texts=self.app.store.read_manifest().texts(), progress=True)
+        summary, per_lang = summarize(records), by_language(records)
+        cols = ["questions", "passed", *HEADLINE, "latency_p50_ms"]
+        scopes = [("all", summary), *per_lang.items()]
+        head = "".join(f"<th>{html.escape(s)}</th>" for s, _ in scopes)
+        body = "".join(
+            f"<tr><th style='text-align:left'>{c}</th>"
+            + "".join(f"<td>{_fmt(s.get(c), c)}</td>" for _, s in scopes) + "</tr>"
+            for c in cols)
+        warn = (f"<p>⚠️ {len(missing)} expected article id(s) are not in this index (e.g. "
+                f"{html.escape(sorted(missing)[0])}): this test set was written for another "
+                "corpus.</p>" if missing else "")
+        report = (f"<p>Test set <code>{html.escape(Path(path).name)}</code>: "
+                  f"{summary['questions']} questions, passed {_fmt(summary['passed'], 'p')}."
+                  f"</p>{warn}<table><tr><th>metric</th>{head}</tr>{body}</table>")
+        rows = [[r.item.id, r.item.lang, r.item.question, "yes" if r.passed else "no",
+                 "refused" if r.scores["refused"] else "answered",
+                 _fmt(r.scores.get("hit@5"), "hit"), _fmt(r.scores.get("citation_recall"), "r"),
+                 round(r.latency_ms), r.answer["answer"][:300]] for r in records]
+        return report, rows
 
 
-def answer_markdown(ans: Answer) -> str:
-    """The chat bubble: the answer, then its sources as a numbered list (escaped)."""
-    text = html.escape(ans.text)
-    if not ans.answerable:
-        return f"⚠️ {text}"
-    lines = [text, ""]
-    for c in ans.citations:
-        lines.append(f"[{c.n}] *{html.escape(c.title)}* ({c.date or 'undated'}, {c.lang or '?'})")
-    return "\n".join(lines)
+def _fmt(v, col: str) -> str:
+    if v is None:
+        return "–"
+    if col.startswith(("questions", "latency")):
+        return f"{v:.0f}"
+    return f"{v:.3f}"
+
+
+def _date_or_none(value: str | None, label: str) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise UsageError(f"{label} date {value!r} is not a date: write it as YYYY-MM-DD, e.g. "
+                         "2025-12-01.") from None
 
 
 def build_app(app: Assistant):
-    import gradio as gr
+    page = Page(app)
 
-    def respond(message: str, history: list[dict[str, Any]] | None):
-        history = list(history or [])
-        if not (message or "").strip():
-            return history, gr.update(), ""
+    def respond(message, turns, langs, since, until, sources):
+        yield from page.respond(message, turns, langs, since, until, sources)
+
+    def like(turns, comment, data: gr.LikeData):
+        return page.like(turns, comment, data)
+
+    def on_load():
+        lang_choices, source_choices = page.filter_choices()
+        summary, table = page.corpus_summary()
+        return (gr.update(choices=lang_choices), gr.update(choices=source_choices), summary,
+                table)
+
+    def reindex(progress=gr.Progress()):  # noqa: B008 - Gradio's progress idiom
+        status = page.reindex(progress)
+        return (status, *on_load())
+
+    def upload(files, progress=gr.Progress()):  # noqa: B008
         try:
-            ans = app.ask(message)
-        except Exception as exc:  # noqa: BLE001 - shown to the person, not raised into Gradio
-            from corpus import AssistantError
+            msg, added = page.upload(files)
+        except AssistantError as exc:
+            return (f"⚠️ {html.escape(str(exc))}", *[gr.skip()] * 4)
+        if not added:
+            return (msg, *[gr.skip()] * 4)
+        status = page.reindex(progress)
+        return (f"{msg}<br>{status}", *on_load())
 
-            if not isinstance(exc, AssistantError):
-                raise
-            history += [{"role": "user", "content": html.escape(message)},
-                        {"role": "assistant", "content": f"⚠️ {html.escape(str(exc))}"}]
-            return history, "", ""
-        history += [{"role": "user", "content": html.escape(message)},
-                    {"role": "assistant", "content": answer_markdown(ans)}]
-        return history, sources_html(ans), ""
+    def evaluate(which, uploaded, progress=gr.Progress(track_tqdm=True)):  # noqa: B008
+        try:
+            return (*page.evaluate(which, uploaded, progress), "")
+        except AssistantError as exc:
+            return gr.skip(), gr.skip(), f"⚠️ {html.escape(str(exc))}"
 
     def ask_api(question: str) -> dict[str, Any]:
-        return app.ask(question).to_dict()
+        with page.lock:
+            return app.ask(question).to_dict()
 
     with gr.Blocks(title="News assistant") as demo:
-        gr.Markdown("## News assistant\nAsk about the indexed articles in English, Russian, "
-                    "German, Turkish or Azerbaijani. Every answer quotes its sources.")
-        with gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(label="Conversation", height=480, sanitize_html=True,
-                                  buttons=["copy"], elem_id="chat")
-                box = gr.Textbox(label="Question", placeholder="Who is the Secretary-General "
-                                 "of the Organization of Turkic States?", elem_id="question")
+        turns = gr.State([])
+        gr.Markdown("## News assistant\nAsk about the indexed news in English, Russian, German, "
+                    "Turkish or Azerbaijani; every answer quotes the passages it rests on "
+                    "(click a [n] or a source to read the whole article).")
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat-tab"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=300):
+                        chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat",
+                                          sanitize_html=True, buttons=["copy"],
+                                          feedback_options=("Like", "Dislike"),
+                                          placeholder="Ask a question below; answers cite "
+                                          "their sources as [1], [2] …")
+                        box = gr.Textbox(label="Question", elem_id="question", lines=1,
+                                         placeholder="Who is the Secretary-General of the "
+                                         "Organization of Turkic States?")
+                        with gr.Row():
+                            send = gr.Button("Ask", variant="primary", elem_id="ask",
+                                             min_width=80)
+                            clear = gr.Button("Clear chat", elem_id="clear", min_width=80)
+                            export = gr.Button("Export as Markdown", elem_id="export",
+                                               min_width=80)
+                        status = gr.Markdown(elem_id="status")
+                        comment = gr.Textbox(label="Comment (optional): type it, then rate an "
+                                             "answer with its thumbs up or down",
+                                             elem_id="comment", lines=1)
+                        export_file = gr.File(label="Conversation", visible=False,
+                                              elem_id="export-file")
+                        with gr.Accordion("Filters (applied to retrieval)", open=True,
+                                          elem_id="filters"):
+                            langs = gr.CheckboxGroup(label="Source languages (none = all)",
+                                                     choices=[], elem_id="filter-langs")
+                            with gr.Row():
+                                since = gr.Textbox(label="From (YYYY-MM-DD)", elem_id="since",
+                                                   min_width=120)
+                                until = gr.Textbox(label="To (YYYY-MM-DD)", elem_id="until",
+                                                   min_width=120)
+                            sources_dd = gr.Dropdown(label="Sources or corpus folders (none = "
+                                                     "all)", choices=[], multiselect=True,
+                                                     elem_id="filter-sources")
+                    with gr.Column(scale=2, min_width=300):
+                        gr.Markdown("### Sources")
+                        sources = gr.HTML(page.sources([]), elem_id="sources")
+            with gr.Tab("Corpus", id="corpus-tab"):
+                corpus_summary = gr.HTML(elem_id="corpus-summary")
                 with gr.Row():
-                    send = gr.Button("Ask", variant="primary", elem_id="ask")
-                    clear = gr.Button("Clear chat", elem_id="clear")
-            with gr.Column(scale=2):
-                gr.Markdown("### Sources")
-                sources = gr.HTML(elem_id="sources")
+                    reindex_btn = gr.Button("Re-index the corpus", elem_id="reindex",
+                                            variant="primary")
+                corpus_status = gr.Markdown(elem_id="corpus-status")
+                files = gr.File(label=f"Upload articles ({', '.join(SUFFIXES)}); they go to "
+                                f"{UPLOAD_FOLDER}/ in the corpus and are indexed at once",
+                                file_count="multiple", file_types=list(SUFFIXES),
+                                elem_id="upload")
+                upload_btn = gr.Button("Add to the corpus and index", elem_id="upload-btn")
+                articles = gr.Dataframe(headers=["id", "title", "lang", "date", "site",
+                                                 "source", "chunks"], interactive=False,
+                                        wrap=True, elem_id="articles")
+            with gr.Tab("Evaluation", id="eval-tab"):
+                gr.Markdown("Runs a test set through the assistant on this index and scores "
+                            "every answer (the metrics of `python -m assistant eval`).")
+                which = gr.Radio([("Shipped test set (seed_qa.jsonl)", "shipped"),
+                                  ("Uploaded test set", "uploaded")], value="shipped",
+                                 label="Test set", elem_id="eval-which")
+                testset = gr.File(label="Test set (.jsonl)", file_types=[".jsonl"],
+                                  type="filepath", elem_id="eval-upload")
+                run_btn = gr.Button("Run evaluation", variant="primary", elem_id="eval-run")
+                eval_status = gr.Markdown(elem_id="eval-status")
+                headline = gr.HTML(elem_id="eval-headline")
+                per_question = gr.Dataframe(
+                    headers=["id", "lang", "question", "passed", "outcome", "hit@5",
+                             "citation recall", "ms", "answer"],
+                    interactive=False, wrap=True, elem_id="eval-results")
+
+        chat_inputs = [box, turns, langs, since, until, sources_dd]
+        chat_outputs = [chat, sources, box, turns, status]
         for trigger in (send.click, box.submit):
-            trigger(respond, [box, chat], [chat, sources, box], api_visibility="private",
-                    concurrency_limit=1)
-        clear.click(lambda: ([], "", ""), None, [chat, sources, box], api_visibility="private")
+            trigger(respond, chat_inputs, chat_outputs, api_visibility="private",
+                    concurrency_limit=8)
+        def cleared():
+            return [], page.sources([]), "", [], "", gr.update(visible=False)
+
+        clear_outputs = [chat, sources, box, turns, status, export_file]
+        clear.click(cleared, None, clear_outputs, api_visibility="private")
+        chat.clear(cleared, None, clear_outputs, api_visibility="private")
+        chat.like(like, [turns, comment], [status, comment], api_visibility="private")
+        export.click(page.export, turns, [export_file, status], api_visibility="private")
+        corpus_outputs = [langs, sources_dd, corpus_summary, articles]
+        demo.load(on_load, None, corpus_outputs, api_visibility="private")
+        reindex_btn.click(reindex, None, [corpus_status, *corpus_outputs],
+                          api_visibility="private", concurrency_limit=1, concurrency_id="index")
+        upload_btn.click(upload, files, [corpus_status, *corpus_outputs],
+                         api_visibility="private", concurrency_limit=1, concurrency_id="index")
+        run_btn.click(evaluate, [which, testset], [headline, per_question, eval_status],
+                      api_visibility="private", concurrency_limit=1)
         # A plain JSON endpoint for scripts (gradio_client), same shape as `ask --json`.
         api_in = gr.Textbox(visible=False)
         api_out = gr.JSON(visible=False)
@@ -98,16 +447,27 @@ def build_app(app: Assistant):
     return demo
 
 
-def serve(app: Assistant, host: str, port: int) -> None:
-    """Serve the chat page on an indexed store (the CLI indexes an empty one first)."""
-    app.retriever  # noqa: B018 - load models before the first visitor, not during
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """``user:password`` (from --auth or ASSISTANT_AUTH) as Gradio's auth pair."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user.strip() or not password:
+        raise UsageError("the login must be given as user:password (e.g. --auth "
+                         "alice:s3cret), with neither part empty.")
+    return user.strip(), password
+
+
+def serve(app: Assistant, host: str, port: int, auth: str | None = None) -> None:
+    """Serve the page on an indexed store (the CLI indexes an empty one first). Never
+    shared through a public link; a login protects it when ``auth`` or ASSISTANT_AUTH is
+    set."""
+    credentials = parse_auth(auth or os.environ.get("ASSISTANT_AUTH"))
+    app.ask("warm-up")  # load models and indexes before the first visitor, not during
     demo = build_app(app)
-    auth = None
-    if os.environ.get("ASSISTANT_AUTH"):
-        user, _, password = os.environ["ASSISTANT_AUTH"].partition(":")
-        auth = (user, password)
-    print(f"serving on http://{host}:{port}", file=sys.stderr, flush=True)
+    print(f"serving on http://{host}:{port}" + (" (login required)" if credentials else ""),
+          file=sys.stderr, flush=True)
     demo.queue(default_concurrency_limit=1).launch(
-        server_name=host, server_port=port, share=False, auth=auth, show_error=False,
-        quiet=True, css=CSS, footer_links=["api"],
+        server_name=host, server_port=port, share=False, auth=credentials, show_error=False,
+        quiet=True, css=CSS, head=PAGE_JS, footer_links=["api"], max_file_size="50mb",
     )

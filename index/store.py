@@ -292,9 +292,13 @@ class Store:
                 zip(res["ids"][0], res["distances"][0], res["metadatas"][0], strict=True)]
 
 
-def where_clause(langs: list[str] | None, since: str | None, until: str | None) -> dict | None:
-    """A Chroma ``where`` filter for languages and an inclusive date range."""
+def where_clause(langs: list[str] | None, since: str | None, until: str | None,
+                 articles: list[str] | None = None) -> dict | None:
+    """A Chroma ``where`` filter for languages, an inclusive date range and (when given) a
+    set of article ids."""
     parts: list[dict] = []
+    if articles is not None:
+        parts.append({"article_id": {"$in": list(articles) or [""]}})
     if langs:
         parts.append({"lang": {"$in": list(langs)}})
     if since:

@@ -1,0 +1,135 @@
+"""What the chat page keeps per conversation: follow-up questions, feedback, export.
+
+Pure logic (no Gradio): a follow-up question is retrieved together with the question before
+it; feedback becomes a line in the test-set format of ``eval`` (a reviewer can copy it into a
+test set); a conversation exports as Markdown with its sources.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eval.metrics import strip_markers
+
+from .model import Answer
+
+# A question that leans on the one before: it opens with a connective ("And ...", "What
+# about ...", "А что ...", "Und ...", "Peki ...", "Bəs ...") or refers back with a pronoun or
+# "there/then". Such a question is retrieved as "<previous question> <question>".
+_CONNECTIVE = re.compile(
+    r"^\s*(and|but|also|what about|how about|and what|so|then|"
+    r"и|а|но|ещё|еще|также|а что|что насчёт|что насчет|"
+    r"und|aber|auch|was ist mit|wie steht es mit|"
+    r"peki|ya|ve|ayrıca|bəs|və|həmçinin|yaxşı)\b",
+    re.IGNORECASE,
+)
+_BACKREF = re.compile(
+    r"\b(he|she|they|him|her|them|his|their|its|there|then|that meeting|this meeting|"
+    r"он|она|они|его|её|ее|их|ему|ей|им|там|тогда|этой|этом|этого|"
+    r"er|sie|ihm|ihn|ihr|ihre|ihrer|dort|damals|dabei|"
+    r"o|onu|onun|onlar|onların|orada|oradaki|bunu|bunun|orda|həmin)\b",
+    re.IGNORECASE,
+)
+MAX_CONTEXT_WORDS = 40
+
+
+def is_follow_up(question: str) -> bool:
+    return bool(_CONNECTIVE.search(question) or _BACKREF.search(question))
+
+
+def contextual_question(question: str, previous: list[str]) -> str:
+    """The text to retrieve and answer with: the question itself, or for a follow-up the
+    previous question (as asked, not its own expansion) followed by this one."""
+    if not previous or not is_follow_up(question):
+        return question
+    before = previous[-1].split()[-MAX_CONTEXT_WORDS:]
+    return " ".join(before) + " " + question
+
+
+@dataclass
+class Turn:
+    """One question and its answer, as shown in the chat."""
+
+    question: str  # as typed
+    query: str  # as retrieved (with the previous question for a follow-up)
+    answer: Answer
+    filters: str  # the active filters, as shown ("" when none)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+
+def feedback_record(turn: Turn, rating: str, comment: str = "") -> dict:
+    """A line in the test-set format of ``eval`` (id, question, lang, answerable,
+    expected_docs, reference) carrying the rating: an answer rated up becomes a test question
+    as it stands; one rated down is marked for review (its expected_docs are what was cited,
+    which a reviewer corrects)."""
+    ans = turn.answer
+    docs = list(dict.fromkeys(c.article_id for c in ans.citations))
+    rec = {
+        "id": f"feedback-{turn.id}",
+        "question": turn.query,
+        "lang": ans.lang or "und",
+        "answerable": bool(ans.answerable and docs),
+        "expected_docs": docs,
+    }
+    if ans.answerable and docs:
+        rec["reference"] = strip_markers(ans.text)
+    rec["feedback"] = {
+        "rating": rating,
+        "comment": comment.strip(),
+        "needs_review": rating != "up",
+        "asked_as": turn.question,
+        "filters": turn.filters,
+        "answer": ans.text,
+        "citations": [{"n": c.n, "doc_id": c.article_id, "quote": c.quote, "start": c.start,
+                       "end": c.end} for c in ans.citations],
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    return rec
+
+
+def append_jsonl(path: str | Path, record: dict) -> None:
+    """Append one line, whole or not at all: one write under an exclusive lock, flushed to
+    disk (several tabs or servers may write the same file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def conversation_markdown(turns: list[Turn]) -> str:
+    """The conversation with each answer's sources and quotes, for sharing or filing."""
+    out = ["# Conversation with the news assistant", ""]
+    for i, t in enumerate(turns, 1):
+        out += [f"## {i}. {t.question}", ""]
+        if t.query != t.question:
+            out += [f"*Asked with the previous question as context: {t.query}*", ""]
+        if t.filters:
+            out += [f"*Filters: {t.filters}*", ""]
+        if t.answer.answerable:
+            out += [t.answer.text, "", "Sources:", ""]
+            for c in t.answer.citations:
+                meta = ", ".join(x for x in (c.date, c.lang, c.source) if x)
+                out += [f"{c.n}. **{c.title}** ({meta}), `{c.article_id}` "
+                        f"characters {c.start}-{c.end}:", f"   > {c.quote}"]
+        else:
+            out += [f"**Not in the corpus.** {t.answer.text}", ""]
+            if t.answer.closest:
+                out += ["Closest passages found:", ""]
+                for h in t.answer.closest:
+                    out += [f"- **{h.chunk.title}** ({h.chunk.date or 'undated'}, "
+                            f"{h.chunk.lang or '?'}): {h.chunk.text[:300]}"]
+        out.append("")
+    return "\n".join(out)

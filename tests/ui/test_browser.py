@@ -1,0 +1,415 @@
+"""The chat page driven in headless Chromium (Debian's, through Playwright) against a real
+`python -m assistant serve` on the bundled corpus plus one article full of HTML.
+
+Screenshots of the main states go to out/ui/ (CI artifacts); the time from question to first
+streamed answer text and to the complete answer is written to out/ui/timings.json.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BUNDLED, ROOT
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "out" / "ui"
+# An article whose text holds markup: it must be shown as text, never run.
+MARKUP_ARTICLE = (
+    " date 2025-12-08 Ministry press page showed raw markup\n\n"
+    "The labour ministry of Azerbaijan said on Monday that its press page had shown the raw code "
+    "<script>window.__xss = 1</script> instead of the announcement about the pension "
+    "calculator.\n\n"
+    'Visitors also saw the tag <img src=x onerror="window.__xss = 2"> next to the text, the '
+    "ministry said, and the page was repaired within an hour.\n"
+)
+MARKUP_ID = "zz_markup"
+WAIT = 60_000  # ms
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A real server on a copy of the bundled corpus plus the markup article."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium.")
+    base = tmp_path_factory.mktemp("ui")
+    corpus = base / "articles"
+    shutil.copytree(BUNDLED, corpus)
+    (corpus / f"{MARKUP_ID}.txt").write_text(MARKUP_ARTICLE, encoding="utf-8")
+    store = base / "store"
+    port = _free_port()
+    log = open(base / "serve.log", "w+")  # noqa: SIM115 - read back on failure
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve", "--corpus", str(corpus), "--store",
+         str(store), "--port", str(port)],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                log.seek(0)
+                pytest.fail("serve exited early:\n" + log.read())
+            try:
+                with urllib.request.urlopen(url, timeout=5) as page:
+                    if page.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the page never answered")
+        yield {"url": url, "store": store, "corpus": corpus}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--disable-quic"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(server, browser):
+    """A fresh browser context (its own Gradio session) at desktop width."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    pg = ctx.new_page()
+    pg.goto(server["url"])
+    pg.wait_for_selector("#question textarea", timeout=WAIT)
+    # the filter choices arrive with the page's load event
+    pg.wait_for_selector("#filter-langs input[type=checkbox]", state="attached", timeout=WAIT)
+    yield pg
+    ctx.close()
+
+
+TIMINGS: list[dict] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _write_timings():
+    """After the module: the streamed-answer timings its questions measured."""
+    yield
+    if TIMINGS:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        first = [t["first_text_ms"] for t in TIMINGS]
+        done = [t["complete_ms"] for t in TIMINGS]
+        out = {"questions": len(TIMINGS), "first_text_ms_median": statistics.median(first),
+               "complete_ms_median": statistics.median(done), "runs": TIMINGS}
+        (ARTIFACTS / "timings.json").write_text(json.dumps(out, indent=1, ensure_ascii=False))
+
+WATCH = """() => {
+  window.__states = [];
+  window.__t0 = performance.now();
+  const chat = document.querySelector('#chat');
+  const n0 = chat.querySelectorAll('.answer, .refusal').length;
+  const obs = new MutationObserver(() => {
+    const all = chat.querySelectorAll('.answer, .refusal');
+    if (all.length <= n0) return;
+    const last = all[all.length - 1];
+    window.__states.push([performance.now() - window.__t0, last.classList.contains('done'),
+                          last.textContent.length]);
+  });
+  obs.observe(chat, {subtree: true, childList: true, characterData: true});
+  return n0;
+}"""
+
+
+def ask(pg, question: str) -> dict:
+    """Ask through the text box; wait for the complete answer (or refusal) and return how it
+    arrived (the answer bubble's states over time)."""
+    pg.fill("#question textarea", question)
+    n0 = pg.evaluate(WATCH)
+    pg.click("#ask")
+    pg.wait_for_function(
+        f"document.querySelectorAll('#chat .answer.done, #chat .refusal.done').length > {n0}",
+        timeout=WAIT)
+    states = pg.evaluate("window.__states")
+    first = next(s[0] for s in states if s[2] > 0)
+    done = next(s[0] for s in states if s[1])
+    TIMINGS.append({"question": question, "first_text_ms": round(first),
+                    "complete_ms": round(done), "updates": len(states)})
+    return {"states": states}
+
+
+def last_bubble(pg):
+    return pg.locator("#chat .answer, #chat .refusal").last
+
+
+def current_sources(pg) -> list[dict]:
+    return pg.eval_on_selector_all(
+        "#sources .turn-sources.current .src",
+        "els => els.map(e => ({n: e.dataset.n, doc: e.dataset.doc, lang: e.dataset.lang, "
+        "closest: e.classList.contains('closest'), mark: (e.querySelector('mark') || {})"
+        ".textContent}))")
+
+
+def markers(pg) -> list[str]:
+    hrefs = last_bubble(pg).locator("a.cite").evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))")
+    return [h.rsplit("-", 1)[1] for h in hrefs]
+
+
+def shot(pg, name: str) -> None:
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def test_answer_streams_with_markers_matching_sources(page):
+    run = ask(page, "Who is the Secretary-General of the Organization of Turkic States?")
+    lengths = [s[2] for s in run["states"] if not s[1]]
+    assert len(set(lengths)) >= 2, "the answer arrived in one piece, not streamed"
+    assert max(lengths) < len(last_bubble(page).inner_text())
+    ns = markers(page)
+    srcs = current_sources(page)
+    assert ns, "the answer has no [n] markers"
+    assert sorted(set(ns), key=int) == [s["n"] for s in srcs]
+    text = last_bubble(page).inner_text()
+    assert "Omuraliev" in text or "Омуралиев" in text
+    for s in srcs:  # each source shows its quote highlighted inside the passage
+        assert s["mark"] and s["mark"].strip() in text
+    head = page.locator("#sources .src").first.inner_text()
+    assert "2025-12-0" in head and ("(en)" in head or "(ru)" in head)
+    shot(page, "chat-answer-1280")
+
+
+def test_clicking_a_source_or_marker_opens_the_article_at_the_quote(page):
+    ask(page, "Who led the Uzbek delegation that visited Azerbaijan's labour ministry in 2023?")
+    src = page.locator("#sources .turn-sources.current .src").first
+    quote = src.locator("mark").inner_text()
+    src.click()
+    viewer = page.locator("#article-viewer")
+    viewer.wait_for(state="visible")
+    active = viewer.locator("mark.q.active")
+    assert active.count() == 1
+    assert " ".join(active.inner_text().split()) == " ".join(quote.split())
+    # the whole article is shown, not only the passage
+    assert len(viewer.locator(".article-text").inner_text()) > 3 * len(quote)
+    box, pane = active.bounding_box(), viewer.bounding_box()
+    assert pane["y"] <= box["y"] and box["y"] + min(box["height"], 40) <= pane["y"] + pane["height"]
+    shot(page, "article-open-1280")
+    page.click("#article-close")
+    viewer.wait_for(state="hidden")
+    # the inline marker opens the same article at the same quote
+    last_bubble(page).locator("a.cite").first.click()
+    viewer.wait_for(state="visible")
+    assert viewer.locator("mark.q.active").count() == 1
+    assert page.evaluate("location.hash") == ""  # the marker did not navigate
+
+
+def test_language_filter_is_applied_to_retrieval_and_shown(page):
+    question = "Who did the Azerbaijani labour minister meet?"
+    ask(page, question)
+    unfiltered = {s["lang"] for s in current_sources(page)}
+    assert unfiltered - {"de"}, "pick a question whose sources are not all German"
+    page.locator("#filter-langs label", has_text="German").click()
+    ask(page, question)
+    srcs = current_sources(page)
+    assert srcs and all(s["lang"] == "de" or (s["closest"]) for s in srcs)
+    docs = {s["doc"] for s in srcs}
+    assert docs == {"004_cc687050a2df2a4e"}
+    assert "Filters: languages de" in last_bubble(page).locator("xpath=..").inner_text()
+
+
+def test_follow_up_is_retrieved_with_the_previous_question(page):
+    ask(page, "What happened at the first meeting of OTS labour ministers in Baku?")
+    ask(page, "And what did the Turkish minister say?")
+    bubble = page.locator("#chat .context-used").last
+    assert "first meeting of OTS labour ministers in Baku" in bubble.inner_text()
+    text = last_bubble(page).inner_text()
+    assert "Işıkhan" in text or "Ишыкхан" in text
+    docs = {s["doc"] for s in current_sources(page)}
+    assert docs and docs <= {"000_f31eb0e9395e6032", "001_ed54a4ca1d0860c8",
+                             "002_4833b406109e9443"}  # the Baku meeting, not Ankara (003)
+    # the first answer's sources are still there, folded
+    assert page.locator("#sources details.turn-sources").count() == 1
+    shot(page, "follow-up-1280")
+
+
+def test_feedback_is_appended_as_a_test_set_line(page, server):
+    from eval.testset import load_testset
+
+    path = Path(server["store"]) / "feedback.jsonl"
+    before = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    ask(page, "Which conference did the Uzbek delegation come to Azerbaijan to attend?")
+    page.fill("#comment textarea", "Right article, but name the conference in full.")
+    page.locator("#chat button[aria-label='Dislike']").last.click()
+    page.wait_for_function("document.querySelector('#status').innerText.includes('saved')",
+                           timeout=WAIT)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(before) + 1
+    rec = json.loads(lines[-1])
+    assert rec["question"] == ("Which conference did the Uzbek delegation come to Azerbaijan "
+                               "to attend?")
+    assert rec["feedback"]["rating"] == "down" and rec["feedback"]["needs_review"]
+    assert rec["feedback"]["comment"] == "Right article, but name the conference in full."
+    assert rec["expected_docs"] == list(dict.fromkeys(s["doc"] for s in current_sources(page)))
+    items = load_testset(path)  # the file is a valid eval test set as written
+    assert items[-1].id == rec["id"] and items[-1].lang == "en"
+    assert page.input_value("#comment textarea") == ""
+
+
+def test_article_markup_is_shown_as_text_never_run(page):
+    ask(page, "What raw code did the ministry press page show instead of the pension "
+              "calculator announcement?")
+    srcs = current_sources(page)
+    assert any(s["doc"] == MARKUP_ID for s in srcs)
+    page.locator(f"#sources .src[data-doc='{MARKUP_ID}']").first.click()
+    viewer = page.locator("#article-viewer")
+    viewer.wait_for(state="visible")
+    text = viewer.locator(".article-text").inner_text()
+    assert "<script>window.__xss = 1</script>" in text
+    assert '<img src=x onerror="window.__xss = 2">' in text
+    assert page.locator("#sources img, #article-viewer img, #chat .message img").count() == 0
+    assert page.locator("#sources script, #article-viewer script").count() == 0
+    # a question with markup is shown as typed
+    ask(page, '<b>bold</b> <img src=x onerror="window.__xss = 3"> what did visitors see?')
+    assert '<img src=x onerror="window.__xss = 3">' in page.locator(
+        "#chat .question").last.inner_text()
+    assert page.evaluate("window.__xss") is None
+    shot(page, "markup-as-text-1280")
+
+
+def test_refusal_looks_different_and_offers_closest_passages(page):
+    ask(page, "What was the population of the Mars colony in 2019?")
+    bubble = last_bubble(page)
+    assert "refusal" in bubble.get_attribute("class")
+    assert "Not in the corpus" in bubble.inner_text()
+    assert page.locator("#chat a.cite").count() == 0
+    assert "Closest passages found" in page.inner_text("#sources")
+    assert page.locator("#sources .src.closest").count() >= 1
+    shot(page, "refusal-1280")
+
+
+def test_tabs_do_not_share_history_or_filters(server, browser):
+    a = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    b = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    for pg in (a, b):
+        pg.goto(server["url"])
+        pg.wait_for_selector("#filter-langs input[type=checkbox]", state="attached",
+                             timeout=WAIT)
+    a.locator("#filter-langs label", has_text="German").click()
+    ask(a, "Who did the Azerbaijani labour minister meet?")
+    ask(b, "Who is the Secretary-General of the Organization of Turkic States?")
+    assert b.locator("#chat .question").count() == 1
+    assert "Secretary-General" in b.locator("#chat .question").inner_text()
+    assert "Filters" not in b.locator("#chat").inner_text()  # a's filter is not b's
+    assert {s["lang"] for s in current_sources(b)} - {"de"}
+    assert a.locator("#chat .question").count() == 1
+    b.click("#clear")
+    b.wait_for_function("document.querySelectorAll('#chat .question').length === 0")
+    assert a.locator("#chat .question").count() == 1  # clearing b leaves a alone
+    a.context.close()
+    b.context.close()
+
+
+def test_export_conversation_as_markdown(page):
+    ask(page, "Who is the Secretary-General of the Organization of Turkic States?")
+    page.click("#export")
+    link = page.locator("#export-file a").first
+    link.wait_for(timeout=WAIT)
+    with page.expect_download() as dl:
+        link.click()
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("# Conversation")
+    assert "## 1. Who is the Secretary-General" in text and "> " in text
+    assert "002_4833b406109e9443" in text or "000_f31eb0e9395e6032" in text
+
+
+def test_phone_width_layout(server, browser):
+    ctx = browser.new_context(viewport={"width": 360, "height": 780}, is_mobile=True,
+                              has_touch=True)
+    pg = ctx.new_page()
+    pg.goto(server["url"])
+    pg.wait_for_selector("#filter-langs input[type=checkbox]", state="attached", timeout=WAIT)
+    ask(pg, "Who is the Secretary-General of the Organization of Turkic States?")
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 362  # no sideways scroll
+    src = pg.locator("#sources .src").first
+    assert src.bounding_box()["width"] <= 360
+    shot(pg, "chat-phone-360")
+    src.click()
+    viewer = pg.locator("#article-viewer")
+    viewer.wait_for(state="visible")
+    assert viewer.bounding_box()["width"] <= 360
+    shot(pg, "article-phone-360")
+    ctx.close()
+
+
+def test_corpus_tab_shows_the_index_and_uploads_and_reindexes(page, server, tmp_path):
+    page.get_by_role("tab", name="Corpus").click()
+    summary = page.locator("#corpus-summary")
+    summary.wait_for()
+    assert "6 articles" in summary.inner_text()
+    assert "German (de)" in summary.inner_text()
+    upload = tmp_path / "upload_tr.txt"
+    upload.write_text(" date 2025-12-09 Ankara'da sosyal güvenlik forumu\n\nAnkara'da "
+                      "düzenlenen sosyal güvenlik forumuna on iki ülkeden bakan yardımcıları "
+                      "katıldı ve dijital emeklilik hizmetlerini görüştü.\n", encoding="utf-8")
+    page.set_input_files("#upload input[type=file]", str(upload))
+    page.wait_for_selector("#upload :text('upload_tr.txt')", timeout=WAIT)
+    page.click("#upload-btn")
+    page.wait_for_function(
+        "document.querySelector('#corpus-status').innerText.includes('Indexed')", timeout=WAIT)
+    status = page.inner_text("#corpus-status")
+    assert "Added 1 file(s)" in status and "1 added" in status
+    assert (Path(server["corpus"]) / "uploads" / "upload_tr.txt").is_file()
+    page.wait_for_function(
+        "document.querySelector('#corpus-summary').innerText.includes('7 articles')",
+        timeout=WAIT)
+    shot(page, "corpus-tab-1280")
+    # the new article is searchable at once, and its folder is a source filter
+    page.get_by_role("tab", name="Chat").click()
+    page.click("#filter-sources input")
+    page.get_by_role("option", name="uploads/").click()
+    page.keyboard.press("Escape")
+    ask(page, "Ankara'daki sosyal güvenlik forumuna kaç ülkeden bakan yardımcısı katıldı?")
+    assert {s["doc"] for s in current_sources(page)} == {"uploads/upload_tr"}
+    assert "sources uploads/" in page.locator("#chat .filters-used").last.inner_text()
+    # re-indexing an unchanged corpus changes nothing and says so
+    page.get_by_role("tab", name="Corpus").click()
+    page.click("#reindex")
+    page.wait_for_function(
+        "document.querySelector('#corpus-status').innerText.includes('7 unchanged')",
+        timeout=WAIT)
+
+
+def test_evaluation_tab_runs_the_shipped_test_set(page):
+    page.get_by_role("tab", name="Evaluation").click()
+    page.click("#eval-run")
+    page.wait_for_function(
+        "document.querySelector('#eval-headline').innerText.includes('questions')",
+        timeout=300_000)
+    head = page.inner_text("#eval-headline")
+    assert "54 questions" in head and "hit@1" in head and "refusal_accuracy" in head
+    results = page.locator("#eval-results")
+    assert results.locator("[role=row]").count() >= 10  # rendered lazily as it scrolls
+    assert "en-01" in results.inner_text() and "answered" in results.inner_text()
+    shot(page, "evaluation-tab-1280")
