@@ -188,7 +188,7 @@ def _turn_sources(turn: Turn, t: int, article: ArticleLookup, chunk: ChunkLookup
 
 
 # The page script: one delegated listener, so it works for HTML that streams in later.
-PAGE_JS = """
+PAGE_JS = r"""
 <script>
 (() => {
   function viewer() {
