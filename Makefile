@@ -5,6 +5,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 .PHONY: run test test-fast index eval lint install clean
 
 $(STAMP): pyproject.toml
@@ -14,13 +17,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`).
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver
+
 run: $(STAMP)  ## index the bundled corpus if needed, then serve the chat UI on 127.0.0.1:7860
 	$(BIN)/python -m assistant serve
 
 index: $(STAMP)
 	$(BIN)/python -m assistant index
 
-test: $(STAMP)  ## lint, the quality gate on the seed test set, then every test
+test: $(STAMP) $(CHROMIUM)  ## lint, the quality gate on the seed test set, then every test
 	$(BIN)/ruff check .
 	$(BIN)/python -m assistant eval --store .store-eval --baseline eval/baseline.json \
 		--json out/eval/results.json --report out/eval
@@ -30,7 +38,7 @@ eval: $(STAMP)  ## the seed test set with its HTML report in out/eval
 	$(BIN)/python -m assistant eval --store .store-eval --report out/eval --json out/eval/results.json
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow and not e2e"
+	$(BIN)/python -m pytest -m "not slow and not e2e and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -68,6 +69,16 @@ def _port(value: str) -> int:
     return n
 
 
+def _login(value: str) -> str:
+    from .config import parse_auth
+
+    try:
+        parse_auth(value)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one sentence, exit 2, no usage dump
         raise UsageError(f"{self.prog}: {message} (see --help).")
@@ -108,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
     sp.add_argument("--host", help="address to bind (default 127.0.0.1)")
     sp.add_argument("--port", type=_port, help="port (default 7860)")
-    sp.add_argument("--auth", metavar="USER:PASSWORD",
+    sp.add_argument("--auth", metavar="USER:PASSWORD", type=_login,
                     help="require this login (default: env ASSISTANT_AUTH, else none)")
 
     sp = sub.add_parser("eval", help="score answers on a test set; HTML report; regression gate")
@@ -202,9 +213,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "show":
         return _show(app, args)
     if args.command == "serve":
-        from .ui import parse_auth, serve
+        from .config import parse_auth
+        from .ui import serve
 
-        parse_auth(args.auth)  # a malformed login fails before indexing or loading models
+        parse_auth(os.environ.get("ASSISTANT_AUTH"))  # a bad login fails before indexing
         ensure_indexed(app)
         serve(app, cfg.host, cfg.port, args.auth)
         return 0

@@ -95,6 +95,18 @@ def _coerce(name: str, value: Any, target: Any) -> Any:
         ) from None
 
 
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """A login ``user:password`` (``serve --auth`` or ASSISTANT_AUTH) as a (user, password)
+    pair; None when not set."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user.strip() or not password:
+        raise UsageError("the login must be given as user:password (e.g. --auth "
+                         "alice:s3cret), with neither part empty.")
+    return user.strip(), password
+
+
 def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | None = None,
                 **overrides: Any) -> Config:
     """Resolve the configuration; ``overrides`` (from flags) that are None are ignored."""

@@ -155,7 +155,8 @@ def _turn_sources(turn: Turn, t: int, article: ArticleLookup, chunk: ChunkLookup
             spans.setdefault(doc, [])
             items.append(
                 f'<div class="src closest" tabindex="0" role="button" data-turn="{t}" '
-                f'data-doc="{_attr(doc)}"><div class="src-head"><b>'
+                f'data-doc="{_attr(doc)}" data-lang="{_attr(h.chunk.lang or "")}" '
+                f'data-date="{_attr(h.chunk.date or "")}"><div class="src-head"><b>'
                 f"{escape(h.chunk.title)}</b></div><div class=\"meta\">{_meta(rec)}</div>"
                 f'<div class="passage">{escape(h.chunk.text)}</div></div>')
     for c in ans.citations:
@@ -178,7 +179,7 @@ def _turn_sources(turn: Turn, t: int, article: ArticleLookup, chunk: ChunkLookup
         items.append(
             f'<div class="src" id="src-{t}-{c.n}" tabindex="0" role="button" '
             f'data-turn="{t}" data-n="{c.n}" data-doc="{_attr(c.article_id)}" '
-            f'data-lang="{_attr(c.lang or "")}">'
+            f'data-lang="{_attr(c.lang or "")}" data-date="{_attr(c.date or "")}">'
             f'<div class="src-head"><span class="num">[{c.n}]</span> '
             f"<b>{escape(c.title)}</b></div>"
             f'<div class="meta">{_meta(rec, c)}</div>'
@@ -287,6 +288,7 @@ mark.q.active {background: #ffd43b; outline: 2px solid #f08c00;}
 #corpus-summary td, #corpus-summary th, #eval-headline td, #eval-headline th {
   border: 1px solid #ddd; padding: 3px 8px; text-align: right;}
 @media (max-width: 640px) {
+  .gradio-container {padding-left: 6px !important; padding-right: 6px !important;}
   #article-viewer {width: 100vw;}
   .src {padding: 4px 6px;}
 }

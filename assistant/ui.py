@@ -28,6 +28,7 @@ import gradio as gr
 from corpus import AssistantError, UsageError
 from corpus.formats import SUFFIXES
 
+from .config import parse_auth
 from .conversation import (
     Turn,
     append_jsonl,
@@ -354,27 +355,7 @@ def build_app(app: Assistant):
             with gr.Tab("Chat", id="chat-tab"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=300):
-                        chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat",
-                                          sanitize_html=True, buttons=["copy"],
-                                          feedback_options=("Like", "Dislike"),
-                                          placeholder="Ask a question below; answers cite "
-                                          "their sources as [1], [2] …")
-                        box = gr.Textbox(label="Question", elem_id="question", lines=1,
-                                         placeholder="Who is the Secretary-General of the "
-                                         "Organization of Turkic States?")
-                        with gr.Row():
-                            send = gr.Button("Ask", variant="primary", elem_id="ask",
-                                             min_width=80)
-                            clear = gr.Button("Clear chat", elem_id="clear", min_width=80)
-                            export = gr.Button("Export as Markdown", elem_id="export",
-                                               min_width=80)
-                        status = gr.Markdown(elem_id="status")
-                        comment = gr.Textbox(label="Comment (optional): type it, then rate an "
-                                             "answer with its thumbs up or down",
-                                             elem_id="comment", lines=1)
-                        export_file = gr.File(label="Conversation", visible=False,
-                                              elem_id="export-file")
-                        with gr.Accordion("Filters (applied to retrieval)", open=True,
+                        with gr.Accordion("Filters (applied to retrieval)", open=False,
                                           elem_id="filters"):
                             langs = gr.CheckboxGroup(label="Source languages (none = all)",
                                                      choices=[], elem_id="filter-langs")
@@ -386,6 +367,25 @@ def build_app(app: Assistant):
                             sources_dd = gr.Dropdown(label="Sources or corpus folders (none = "
                                                      "all)", choices=[], multiselect=True,
                                                      elem_id="filter-sources")
+                        chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat",
+                                          sanitize_html=True, buttons=["copy"],
+                                          feedback_options=("Like", "Dislike"),
+                                          placeholder="Ask a question below; answers cite "
+                                          "their sources as [1], [2] …")
+                        box = gr.Textbox(label="Question", elem_id="question", lines=1,
+                                         placeholder="Who is the Secretary-General of the "
+                                         "Organization of Turkic States?")
+                        with gr.Row():
+                            send = gr.Button("Ask", variant="primary", elem_id="ask",
+                                             min_width=60)
+                            clear = gr.Button("Clear", elem_id="clear", min_width=60)
+                            export = gr.Button("Export .md", elem_id="export", min_width=60)
+                        status = gr.Markdown(elem_id="status")
+                        comment = gr.Textbox(label="Comment (optional): type it, then rate an "
+                                             "answer with its thumbs up or down",
+                                             elem_id="comment", lines=1)
+                        export_file = gr.File(label="Conversation", visible=False,
+                                              elem_id="export-file")
                     with gr.Column(scale=2, min_width=300):
                         gr.Markdown("### Sources")
                         sources = gr.HTML(page.sources([]), elem_id="sources")
@@ -445,17 +445,6 @@ def build_app(app: Assistant):
         api_out = gr.JSON(visible=False)
         api_in.submit(ask_api, api_in, api_out, api_name="ask", concurrency_limit=1)
     return demo
-
-
-def parse_auth(value: str | None) -> tuple[str, str] | None:
-    """``user:password`` (from --auth or ASSISTANT_AUTH) as Gradio's auth pair."""
-    if not value:
-        return None
-    user, sep, password = value.partition(":")
-    if not sep or not user.strip() or not password:
-        raise UsageError("the login must be given as user:password (e.g. --auth "
-                         "alice:s3cret), with neither part empty.")
-    return user.strip(), password
 
 
 def serve(app: Assistant, host: str, port: int, auth: str | None = None) -> None:

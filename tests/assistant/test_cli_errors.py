@@ -37,6 +37,7 @@ CASES = [
     (["ask", "--until", "yesterday", "q"], 2, "not a date"),
     (["ask", "--lang", "Russian!", "q"], 2, "not a language list"),
     (["serve", "--port", "70000"], 2, "not a port number"),
+    (["serve", "--auth", "alice"], 2, "user:password"),
     (["frobnicate"], 2, "invalid choice"),
     (["ask", "--batch", "{tmp}/missing.jsonl"], 2, "does not exist"),
     (["ask", "--batch", "{batch_bad}"], 2, "line 2 of"),

@@ -99,13 +99,15 @@ def _free_port() -> int:
 
 
 def test_serve_answers_through_the_running_app(tmp_path):
-    """`serve` on an empty store indexes first, then answers through the Gradio API."""
+    """`serve` on an empty store indexes first, then answers through the Gradio API, to the
+    login given with --auth only."""
     from gradio_client import Client
 
     port = _free_port()
     store = tmp_path / "serve-store"
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--store", str(store),
-                             "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE,
+                             "--port", str(port), "--auth", "tester:pa:ss"], cwd=ROOT,
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.time() + 240
@@ -121,7 +123,7 @@ def test_serve_answers_through_the_running_app(tmp_path):
             pytest.fail("serve did not start:\n" + "".join(log))
         text = "".join(log)
         assert "indexing" in text and "articles/s" in text
-        assert f"http://127.0.0.1:{port}" in text
+        assert f"http://127.0.0.1:{port} (login required)" in text
         url = f"http://127.0.0.1:{port}/"
         for _ in range(120):  # the log line comes just before the server binds
             try:
@@ -132,7 +134,11 @@ def test_serve_answers_through_the_running_app(tmp_path):
                 time.sleep(0.5)
         else:
             pytest.fail("the page never answered")
-        client = Client(url, verbose=False)
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client's error type varies
+            Client(url, verbose=False).predict("Who?", api_name="/ask")
+        with pytest.raises(Exception):  # noqa: B017
+            Client(url, verbose=False, auth=("tester", "wrong")).predict("Who?", api_name="/ask")
+        client = Client(url, verbose=False, auth=("tester", "pa:ss"))
         out = client.predict("Who is the Secretary-General of the Organization of Turkic States?",
                              api_name="/ask")
         assert out["answerable"] and any("Omuraliev" in c["quote"] or "Омуралиев" in c["quote"]

@@ -106,8 +106,6 @@ def page(server, browser):
     pg = ctx.new_page()
     pg.goto(server["url"])
     pg.wait_for_selector("#question textarea", timeout=WAIT)
-    # the filter choices arrive with the page's load event
-    pg.wait_for_selector("#filter-langs input[type=checkbox]", state="attached", timeout=WAIT)
     yield pg
     ctx.close()
 
@@ -161,6 +159,13 @@ def ask(pg, question: str) -> dict:
     return {"states": states}
 
 
+def filter_language(pg, name: str) -> None:
+    """Tick a language in the (folded) filters panel."""
+    if not pg.locator("#filter-langs").is_visible():
+        pg.click("#filters > button")
+    pg.locator("#filter-langs label", has_text=name).click()  # waits for the choices
+
+
 def last_bubble(pg):
     return pg.locator("#chat .answer, #chat .refusal").last
 
@@ -169,6 +174,7 @@ def current_sources(pg) -> list[dict]:
     return pg.eval_on_selector_all(
         "#sources .turn-sources.current .src",
         "els => els.map(e => ({n: e.dataset.n, doc: e.dataset.doc, lang: e.dataset.lang, "
+        "date: e.dataset.date, "
         "closest: e.classList.contains('closest'), mark: (e.querySelector('mark') || {})"
         ".textContent}))")
 
@@ -230,13 +236,29 @@ def test_language_filter_is_applied_to_retrieval_and_shown(page):
     ask(page, question)
     unfiltered = {s["lang"] for s in current_sources(page)}
     assert unfiltered - {"de"}, "pick a question whose sources are not all German"
-    page.locator("#filter-langs label", has_text="German").click()
+    filter_language(page, "German")
     ask(page, question)
     srcs = current_sources(page)
     assert srcs and all(s["lang"] == "de" or (s["closest"]) for s in srcs)
     docs = {s["doc"] for s in srcs}
     assert docs == {"004_cc687050a2df2a4e"}
     assert "Filters: languages de" in last_bubble(page).locator("xpath=..").inner_text()
+
+
+def test_date_filter_is_applied_and_a_bad_date_is_explained(page):
+    page.click("#filters > button")
+    page.fill("#since textarea, #since input", "2025-13-01")
+    page.fill("#question textarea", "Who did the Azerbaijani labour minister meet?")
+    page.click("#ask")
+    page.wait_for_function("document.querySelector('#status').innerText.includes('YYYY-MM-DD')",
+                           timeout=WAIT)
+    assert page.locator("#chat .question").count() == 0  # nothing asked with a bad filter
+    page.fill("#since textarea, #since input", "2023-01-01")
+    page.fill("#until textarea, #until input", "2023-12-31")
+    ask(page, "Who did the Azerbaijani labour minister meet?")
+    srcs = current_sources(page)
+    assert srcs and all(s["date"].startswith("2023") for s in srcs)
+    assert "dates 2023-01-01 to 2023-12-31" in page.locator("#chat .filters-used").last.inner_text()
 
 
 def test_follow_up_is_retrieved_with_the_previous_question(page):
@@ -314,9 +336,8 @@ def test_tabs_do_not_share_history_or_filters(server, browser):
     b = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     for pg in (a, b):
         pg.goto(server["url"])
-        pg.wait_for_selector("#filter-langs input[type=checkbox]", state="attached",
-                             timeout=WAIT)
-    a.locator("#filter-langs label", has_text="German").click()
+        pg.wait_for_selector("#question textarea", timeout=WAIT)
+    filter_language(a, "German")
     ask(a, "Who did the Azerbaijani labour minister meet?")
     ask(b, "Who is the Secretary-General of the Organization of Turkic States?")
     assert b.locator("#chat .question").count() == 1
@@ -349,7 +370,7 @@ def test_phone_width_layout(server, browser):
                               has_touch=True)
     pg = ctx.new_page()
     pg.goto(server["url"])
-    pg.wait_for_selector("#filter-langs input[type=checkbox]", state="attached", timeout=WAIT)
+    pg.wait_for_selector("#question textarea", timeout=WAIT)
     ask(pg, "Who is the Secretary-General of the Organization of Turkic States?")
     assert pg.evaluate("document.documentElement.scrollWidth") <= 362  # no sideways scroll
     src = pg.locator("#sources .src").first
@@ -387,6 +408,8 @@ def test_corpus_tab_shows_the_index_and_uploads_and_reindexes(page, server, tmp_
     shot(page, "corpus-tab-1280")
     # the new article is searchable at once, and its folder is a source filter
     page.get_by_role("tab", name="Chat").click()
+    if not page.locator("#filter-sources input").is_visible():
+        page.click("#filters > button")
     page.click("#filter-sources input")
     page.get_by_role("option", name="uploads/").click()
     page.keyboard.press("Escape")
