@@ -9,22 +9,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
+from assistant.bench_ui import WAIT_MS as WAIT
+from assistant.bench_ui import ask_in_page, launch_chromium, running_server
 from tests.conftest import BUNDLED, ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "out" / "ui"
 # An article whose text holds markup: it must be shown as text, never run.
 MARKUP_ARTICLE = (
@@ -36,65 +32,25 @@ MARKUP_ARTICLE = (
     "ministry said, and the page was repaired within an hour.\n"
 )
 MARKUP_ID = "zz_markup"
-WAIT = 60_000  # ms
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A real server on a copy of the bundled corpus plus the markup article."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium.")
     base = tmp_path_factory.mktemp("ui")
     corpus = base / "articles"
     shutil.copytree(BUNDLED, corpus)
     (corpus / f"{MARKUP_ID}.txt").write_text(MARKUP_ARTICLE, encoding="utf-8")
     store = base / "store"
-    port = _free_port()
-    log = open(base / "serve.log", "w+")  # noqa: SIM115 - read back on failure
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "serve", "--corpus", str(corpus), "--store",
-         str(store), "--port", str(port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail("serve exited early:\n" + log.read())
-            try:
-                with urllib.request.urlopen(url, timeout=5) as page:
-                    if page.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the page never answered")
+    with running_server(corpus, store, base / "serve.log") as url:
         yield {"url": url, "store": store, "corpus": corpus}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-quic"])
+    with sync_playwright() as p:
+        b = launch_chromium(p)
         yield b
         b.close()
 
@@ -125,38 +81,12 @@ def _write_timings():
                "complete_ms_median": statistics.median(done), "runs": TIMINGS}
         (ARTIFACTS / "timings.json").write_text(json.dumps(out, indent=1, ensure_ascii=False))
 
-WATCH = """() => {
-  window.__states = [];
-  window.__t0 = performance.now();
-  const chat = document.querySelector('#chat');
-  const n0 = chat.querySelectorAll('.answer, .refusal').length;
-  const obs = new MutationObserver(() => {
-    const all = chat.querySelectorAll('.answer, .refusal');
-    if (all.length <= n0) return;
-    const last = all[all.length - 1];
-    window.__states.push([performance.now() - window.__t0, last.classList.contains('done'),
-                          last.textContent.length]);
-  });
-  obs.observe(chat, {subtree: true, childList: true, characterData: true});
-  return n0;
-}"""
-
-
 def ask(pg, question: str) -> dict:
     """Ask through the text box; wait for the complete answer (or refusal) and return how it
     arrived (the answer bubble's states over time)."""
-    pg.fill("#question textarea", question)
-    n0 = pg.evaluate(WATCH)
-    pg.click("#ask")
-    pg.wait_for_function(
-        f"document.querySelectorAll('#chat .answer.done, #chat .refusal.done').length > {n0}",
-        timeout=WAIT)
-    states = pg.evaluate("window.__states")
-    first = next(s[0] for s in states if s[2] > 0)
-    done = next(s[0] for s in states if s[1])
-    TIMINGS.append({"question": question, "first_text_ms": round(first),
-                    "complete_ms": round(done), "updates": len(states)})
-    return {"states": states}
+    run = ask_in_page(pg, question)
+    TIMINGS.append({k: v for k, v in run.items() if k != "states"})
+    return run
 
 
 def filter_language(pg, name: str) -> None:
