@@ -56,7 +56,7 @@ def answer_html(turn: Turn, t: int, shown: str | None = None, done: bool = True)
         parts.append(f'<div class="answer {state}">{body}</div>')
     else:
         parts.append(f'<div class="refusal {state}">'
-                     f'<b>Not in the corpus.</b> {_lines(text)}'
+                     f'{_lines(text)}'
                      + ("<br><span class='hint'>The closest passages found are listed under "
                         "Sources; none of them answers the question.</span>"
                         if ans.closest and done else "") + "</div>")

@@ -130,7 +130,7 @@ def test_answer_bubble_escapes_text_and_links_markers():
     partial = answer_html(turn, 3, shown="Kubanychbek Omuraliev", done=False)
     assert 'class="answer streaming"' in partial and "cite" not in partial
     ref = answer_html(refused(), 0)
-    assert 'class="refusal done"' in ref and "Not in the corpus." in ref
+    assert 'class="refusal done"' in ref and "Not found in the corpus." in ref
     follow = Turn("And he?", "Who? And he?", turn.answer, "")
     assert "Follow-up" in answer_html(follow, 0) and "Who? And he?" in answer_html(follow, 0)
 

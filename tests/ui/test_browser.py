@@ -254,7 +254,7 @@ def test_refusal_looks_different_and_offers_closest_passages(page):
     ask(page, "What was the population of the Mars colony in 2019?")
     bubble = last_bubble(page)
     assert "refusal" in bubble.get_attribute("class")
-    assert "Not in the corpus" in bubble.inner_text()
+    assert "Not found in the corpus" in bubble.inner_text()
     assert page.locator("#chat a.cite").count() == 0
     assert "Closest passages found" in page.inner_text("#sources")
     assert page.locator("#sources .src.closest").count() >= 1
