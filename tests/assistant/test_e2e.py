@@ -2,11 +2,8 @@
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
@@ -92,48 +89,19 @@ def test_index_and_ask_with_no_network(tmp_path):
     assert probe.returncode != 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_answers_through_the_running_app(tmp_path):
     """`serve` on an empty store indexes first, then answers through the Gradio API, to the
     login given with --auth only."""
     from gradio_client import Client
 
-    port = _free_port()
-    store = tmp_path / "serve-store"
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--store", str(store),
-                             "--port", str(port), "--auth", "tester:pa:ss"], cwd=ROOT,
-                            stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.time() + 240
-        log = []
-        while time.time() < deadline:
-            line = proc.stdout.readline()
-            if not line and proc.poll() is not None:
-                pytest.fail("serve exited early:\n" + "".join(log))
-            log.append(line)
-            if "serving on" in line:
-                break
-        else:
-            pytest.fail("serve did not start:\n" + "".join(log))
-        text = "".join(log)
+    from assistant.bench_ui import running_server
+
+    log = tmp_path / "serve.log"
+    with running_server(BUNDLED, tmp_path / "serve-store", log, "--auth", "tester:pa:ss",
+                        timeout=240) as url:
+        text = log.read_text()
         assert "indexing" in text and "articles/s" in text
-        assert f"http://127.0.0.1:{port} (login required)" in text
-        url = f"http://127.0.0.1:{port}/"
-        for _ in range(120):  # the log line comes just before the server binds
-            try:
-                with urllib.request.urlopen(url, timeout=5) as page:
-                    assert page.status == 200
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the page never answered")
+        assert f"serving on {url.rstrip('/')} (login required)" in text
         with pytest.raises(Exception):  # noqa: B017 - gradio_client's error type varies
             Client(url, verbose=False).predict("Who?", api_name="/ask")
         with pytest.raises(Exception):  # noqa: B017
@@ -143,12 +111,6 @@ def test_serve_answers_through_the_running_app(tmp_path):
                              api_name="/ask")
         assert out["answerable"] and any("Omuraliev" in c["quote"] or "Омуралиев" in c["quote"]
                                          for c in out["citations"])
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_eval_report_json_and_gate(cli_store, tmp_path):
