@@ -21,16 +21,25 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
 
 
-def _date(value: str) -> str:
+def check_date(value: str) -> str:
+    """``value`` if it is a real YYYY-MM-DD date; ValueError saying what is wrong otherwise
+    (the --since/--until flags and the page's date filter)."""
     import datetime as dt
 
     if not _DATE.match(value):
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD")
+        raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD")
     try:
         dt.date.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a real date: use YYYY-MM-DD") from None
+        raise ValueError(f"{value!r} is not a real date: use YYYY-MM-DD") from None
     return value
+
+
+def _date(value: str) -> str:
+    try:
+        return check_date(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _langs(value: str) -> list[str]:
@@ -69,14 +78,13 @@ def _port(value: str) -> int:
     return n
 
 
-def _login(value: str) -> str:
+def _login(value: str) -> tuple[str, str]:
     from .config import parse_auth
 
     try:
-        parse_auth(value)
+        return parse_auth(value)
     except UsageError as exc:
         raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
-    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -160,9 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
+    return run_command(lambda: _run(build_parser().parse_args(argv)))
+
+
+def run_command(command) -> int:
+    """Run a command (the CLI, a benchmark's main); a problem the user can fix becomes one
+    ``error:`` line and its exit code, never a traceback."""
     try:
-        args = build_parser().parse_args(argv)
-        return _run(args)
+        return command()
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -216,9 +229,10 @@ def _run(args: argparse.Namespace) -> int:
         from .config import parse_auth
         from .ui import serve
 
-        parse_auth(os.environ.get("ASSISTANT_AUTH"))  # a bad login fails before indexing
+        # a bad login fails before indexing
+        login = args.auth or parse_auth(os.environ.get("ASSISTANT_AUTH"))
         ensure_indexed(app)
-        serve(app, cfg.host, cfg.port, args.auth)
+        serve(app, cfg.host, cfg.port, login)
         return 0
 
     from .retrieval import Filters

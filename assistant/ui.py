@@ -11,7 +11,6 @@ during a re-index waits for it instead of failing.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
 import os
 import re
@@ -28,7 +27,6 @@ import gradio as gr
 from corpus import AssistantError, UsageError
 from corpus.formats import SUFFIXES
 
-from .config import parse_auth
 from .conversation import (
     Turn,
     append_jsonl,
@@ -38,7 +36,7 @@ from .conversation import (
 )
 from .render import CSS, LANG_NAMES, PAGE_JS, answer_html, sources_html
 from .retrieval import Filters
-from .service import Assistant
+from .service import Assistant, check_question
 
 FEEDBACK_FILE = "feedback.jsonl"
 UPLOAD_FOLDER = "uploads"
@@ -55,15 +53,12 @@ class Page:
         self.feedback_path = Path(app.config.store) / FEEDBACK_FILE
 
     # -- lookups for rendering -------------------------------------------------------------
-    def article(self, doc: str) -> dict | None:
-        return self.app.article(doc)
-
     def chunk(self, chunk_id: str) -> tuple[int, int] | None:
         c = self.app.retriever.by_id.get(chunk_id)
         return (c.start, c.end) if c else None
 
     def sources(self, turns: list[Turn], upto: int | None = None) -> str:
-        return sources_html(turns, self.article, self.chunk, upto)
+        return sources_html(turns, self.app.article, self.chunk, upto)
 
     # -- filters ---------------------------------------------------------------------------
     def filters(self, langs: list[str] | None, since: str, until: str,
@@ -97,8 +92,7 @@ class Page:
         msgs = []
         for t, turn in enumerate(turns):
             partial = last if t == len(turns) - 1 else None
-            msgs.append({"role": "user",
-                         "content": f'<div class="question">{html.escape(turn.question)}</div>'})
+            msgs.append(_question(turn.question))
             msgs.append({"role": "assistant", "content": answer_html(
                 turn, t, partial, done or t < len(turns) - 1)})
         return msgs
@@ -107,17 +101,14 @@ class Page:
         """Stream one answer: the question at once, then the answer a few words at a time,
         each source appearing with its first marker."""
         turns = list(turns or [])
-        message = " ".join((message or "").split())
-        if not message:
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Type a question first."
-            return
         try:
+            message = check_question(message)
             flt, shown = self.filters(langs, since, until, sources)
         except AssistantError as exc:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"⚠️ {html.escape(str(exc))}"
             return
         pending = self.history(turns) + [
-            {"role": "user", "content": f'<div class="question">{html.escape(message)}</div>'},
+            _question(message),
             {"role": "assistant", "content": '<div class="pending">Searching the corpus…</div>'}]
         waiting = not self.lock.acquire(blocking=False)
         if waiting:
@@ -219,15 +210,14 @@ class Page:
         added, notes = [], []
         for f in files:
             src = Path(f)
-            name = Path(getattr(f, "orig_name", None) or src.name).name
+            name = src.name
             if src.suffix.lower() not in SUFFIXES:
                 notes.append(f"{name}: not an article file (use {', '.join(SUFFIXES)})")
                 continue
             dest = target / name
             data = src.read_bytes()
             if dest.exists():
-                same = hashlib.sha256(dest.read_bytes()).digest() == hashlib.sha256(data).digest()
-                notes.append(f"{name}: already in the corpus" if same else
+                notes.append(f"{name}: already in the corpus" if dest.read_bytes() == data else
                              f"{name}: a different file of that name is already in "
                              f"{UPLOAD_FOLDER}/; rename it and upload again")
                 continue
@@ -242,8 +232,8 @@ class Page:
 
     # -- evaluation tab ------------------------------------------------------------------
     def evaluate(self, which: str, uploaded, progress):
-        from eval.cli import SEED
-        from eval.runner import HEADLINE, by_language, run, summarize
+        from eval.cli import SEED, TABLE_COLUMNS, cell, run_on
+        from eval.runner import by_language, summarize
         from eval.testset import load_testset
 
         path = SEED
@@ -263,48 +253,41 @@ class Page:
             return call
 
         progress(0, desc="evaluating")
-        records = run(items, ask=locked(lambda q: self.app.ask(q).to_dict()),
-                      search=locked(lambda q: [h.chunk.article_id
-                                               for h in self.app.search(q, k=10)]),
-                      texts=self.app.store.read_manifest().texts(), progress=True)
+        records = run_on(self.app, items, guard=locked)
         summary, per_lang = summarize(records), by_language(records)
-        cols = ["questions", "passed", *HEADLINE, "latency_p50_ms"]
         scopes = [("all", summary), *per_lang.items()]
         head = "".join(f"<th>{html.escape(s)}</th>" for s, _ in scopes)
         body = "".join(
             f"<tr><th style='text-align:left'>{c}</th>"
-            + "".join(f"<td>{_fmt(s.get(c), c)}</td>" for _, s in scopes) + "</tr>"
-            for c in cols)
+            + "".join(f"<td>{cell(s.get(c), c)}</td>" for _, s in scopes) + "</tr>"
+            for c in TABLE_COLUMNS)
         warn = (f"<p>⚠️ {len(missing)} expected article id(s) are not in this index (e.g. "
                 f"{html.escape(sorted(missing)[0])}): this test set was written for another "
                 "corpus.</p>" if missing else "")
         report = (f"<p>Test set <code>{html.escape(Path(path).name)}</code>: "
-                  f"{summary['questions']} questions, passed {_fmt(summary['passed'], 'p')}."
+                  f"{summary['questions']} questions, passed {cell(summary['passed'], 'p')}."
                   f"</p>{warn}<table><tr><th>metric</th>{head}</tr>{body}</table>")
         rows = [[r.item.id, r.item.lang, r.item.question, "yes" if r.passed else "no",
                  "refused" if r.scores["refused"] else "answered",
-                 _fmt(r.scores.get("hit@5"), "hit"), _fmt(r.scores.get("citation_recall"), "r"),
+                 cell(r.scores.get("hit@5"), "hit"), cell(r.scores.get("citation_recall"), "r"),
                  round(r.latency_ms), r.answer["answer"][:300]] for r in records]
         return report, rows
 
 
-def _fmt(v, col: str) -> str:
-    if v is None:
-        return "–"
-    if col.startswith(("questions", "latency")):
-        return f"{v:.0f}"
-    return f"{v:.3f}"
+def _question(text: str) -> dict[str, str]:
+    return {"role": "user", "content": f'<div class="question">{html.escape(text)}</div>'}
 
 
 def _date_or_none(value: str | None, label: str) -> str | None:
+    from .cli import check_date
+
     value = (value or "").strip()
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise UsageError(f"{label} date {value!r} is not a date: write it as YYYY-MM-DD, e.g. "
-                         "2025-12-01.") from None
+        return check_date(value)
+    except ValueError as exc:
+        raise UsageError(f"{label}: {exc}, e.g. 2025-12-01.") from None
 
 
 def build_app(app: Assistant):
@@ -447,11 +430,10 @@ def build_app(app: Assistant):
     return demo
 
 
-def serve(app: Assistant, host: str, port: int, auth: str | None = None) -> None:
+def serve(app: Assistant, host: str, port: int,
+          credentials: tuple[str, str] | None = None) -> None:
     """Serve the page on an indexed store (the CLI indexes an empty one first). Never
-    shared through a public link; a login protects it when ``auth`` or ASSISTANT_AUTH is
-    set."""
-    credentials = parse_auth(auth or os.environ.get("ASSISTANT_AUTH"))
+    shared through a public link; a login (``config.parse_auth``) protects it when given."""
     app.ask("warm-up")  # load models and indexes before the first visitor, not during
     demo = build_app(app)
     print(f"serving on http://{host}:{port}" + (" (login required)" if credentials else ""),

@@ -27,14 +27,8 @@ def run_eval(args, cfg) -> int:
 
     app = Assistant(cfg)
     ensure_indexed(app)
-    texts = app.store.read_manifest().texts()  # what citations quote, as indexed
     app.search("warm-up")  # load models and indexes before the first timed question
-    records = run(
-        items,
-        ask=lambda q: app.ask(q).to_dict(),
-        search=lambda q: [h.chunk.article_id for h in app.search(q, k=10)],
-        texts=texts,
-    )
+    records = run_on(app, items)
     summary, per_lang = summarize(records), by_language(records)
     print(table(summary, per_lang))
     changes, regressions = ([], [])
@@ -64,17 +58,33 @@ def run_eval(args, cfg) -> int:
     return 0
 
 
+def run_on(app, items: list, guard=lambda call: call, progress: bool = True) -> list:
+    """Ask every test question of an Assistant (the command and the page's Evaluation tab);
+    ``guard`` wraps each call (the page serialises them with its store lock)."""
+    return run(
+        items,
+        ask=guard(lambda q: app.ask(q).to_dict()),
+        search=guard(lambda q: [h.chunk.article_id for h in app.search(q, k=10)]),
+        texts=app.store.read_manifest().texts(),  # what citations quote, as indexed
+        progress=progress,
+    )
+
+
+TABLE_COLUMNS = ["questions", *HEADLINE, "passed", "latency_p50_ms", "latency_p95_ms"]
+
+
+def cell(value, column: str) -> str:
+    """One figure of the summary table: counts and milliseconds whole, rates to 3 places."""
+    if value is None:
+        return "–"
+    return f"{value:.0f}" if column.startswith(("questions", "latency")) else f"{value:.3f}"
+
+
 def table(summary: dict, per_lang: dict) -> str:
-    cols = ["questions", *HEADLINE, "passed", "latency_p50_ms", "latency_p95_ms"]
     scopes = [("all", summary), *per_lang.items()]
     lines = [f"{'metric':20s}" + "".join(f"{s:>8s}" for s, _ in scopes)]
-    for c in cols:
-        cells = []
-        for _, summ in scopes:
-            v = summ.get(c)
-            cells.append(f"{'–':>8s}" if v is None else
-                         f"{v:8.0f}" if c.startswith(("questions", "latency")) else f"{v:8.3f}")
-        lines.append(f"{c:20s}" + "".join(cells))
+    for c in TABLE_COLUMNS:
+        lines.append(f"{c:20s}" + "".join(f"{cell(summ.get(c), c):>8s}" for _, summ in scopes))
     return "\n".join(lines)
 
 

@@ -27,18 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--langs", default="en,ru,de,tr")
     args = ap.parse_args(argv)
 
-    from corpus import AssistantError
     from index.links import THRESHOLD, article_vectors
 
     from .xquad_bench import index_xquad
 
     langs = args.langs.split(",")
-    try:
-        _, para_of, app, report = index_xquad(Path(args.xquad), langs, langs, Path(args.out),
-                                              args.paragraphs)
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    _, para_of, app, report = index_xquad(Path(args.xquad), langs, langs, Path(args.out),
+                                          args.paragraphs)
     cfg = app.config
     print(f"indexed {report.articles} articles in {report.seconds:.1f} s; "
           f"{report.links} links stored", file=sys.stderr)
@@ -82,4 +77,6 @@ def _prf(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from assistant.cli import run_command
+
+    sys.exit(run_command(main))

@@ -119,17 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from assistant.retrieval import Weights, fuse
-    from corpus import AssistantError
 
     langs, qlangs = args.langs.split(","), args.question_langs.split(",")
     out = Path(args.out)
-    try:
-        data, para_of, app, report = index_xquad(Path(args.xquad), langs,
-                                                 sorted(set(langs) | set(qlangs)), out)
-        qs = load_questions(data, qlangs, args.ids)
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    data, para_of, app, report = index_xquad(Path(args.xquad), langs,
+                                             sorted(set(langs) | set(qlangs)), out)
+    qs = load_questions(data, qlangs, args.ids)
     cfg = app.config
     print(f"indexed {report.articles} passages ({report.chunks} chunks) in {report.seconds:.1f} s"
           f" with {', '.join(cfg.embedders)}", file=sys.stderr)
@@ -214,4 +209,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from assistant.cli import run_command
+
+    sys.exit(run_command(main))
