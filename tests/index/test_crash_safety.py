@@ -25,7 +25,7 @@ from index import KeywordIndex, Store
 from tests.conftest import BUNDLED
 
 pytestmark = pytest.mark.slow
-EMBEDDERS = ("e5-small-int8", "use")
+EMBEDDERS = ("e5-small", "use")
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +170,7 @@ def test_deleted_and_changed_articles_leave_no_trace(corpus, reference, tmp_path
     assert report["removed"] == 3 and report["added"] == report["updated"] == 0
     snap = snapshot(store)
     gone = {v.stem for v in victims}
-    for key in ("chunks-e5-small-int8", "sents-e5-small-int8", "chunks-use", "sents-use"):
+    for key in ("chunks-e5-small", "sents-e5-small", "chunks-use", "sents-use"):
         assert not any(row[0].split("#")[0] in gone for row in snap[key])
     assert not any(c["article_id"] in gone for c in snap["keyword"])
     assert not any(r[0] in gone for r in snap["articles"] + snap["embedded"])
