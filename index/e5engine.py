@@ -231,8 +231,8 @@ def time_backends(folder: Path, threads: int, say: Say) -> tuple[dict[str, float
     sample = timing_sample()
     rates, vectors = {}, {}
     for backend in BACKENDS:
-        t0 = time.perf_counter()
         enc = E5Encoder(folder, backend, threads, say)
+        t0 = time.perf_counter()
         say(f"model: timing the {backend} backend on this CPU")
         enc.encode(sample[:BATCH], "passage: ")  # warm-up
         best = float("inf")

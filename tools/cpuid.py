@@ -56,3 +56,20 @@ def masked_env(level: str, base: dict[str, str] | None = None) -> dict[str, str]
     env["LD_PRELOAD"] = " ".join(filter(None, [str(library()), env.get("LD_PRELOAD", "")]))
     env["CPUID_MASK"] = level
     return env
+
+
+def usable(levels: list[str]) -> list[str]:
+    """``levels`` ("native", "avx2", "avx512") this machine can run; says on stderr why the
+    masked ones are dropped where it cannot."""
+    import sys
+
+    why = available()
+    if why is None:
+        return levels
+    print(f"only the native CPU path: {why}", file=sys.stderr)
+    return [lv for lv in levels if lv == "native"]
+
+
+def env_for(level: str) -> dict[str, str] | None:
+    """The environment of a child process on ``level``; None (inherit) for "native"."""
+    return None if level == "native" else masked_env(level)

