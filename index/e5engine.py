@@ -4,9 +4,8 @@ pooled from the passage pass.
 Three backends run the same weights (the folder ``e5build.ensure_e5`` makes): ``torch``
 (fp32), ``onnx`` (onnxruntime fp32) and ``int8`` (onnxruntime, int8 MatMul weights per output
 channel, activations quantised at run time). Which is fastest depends on the CPU: int8 pays
-where VNNI kernels run and hardly at all on AVX2 alone, where it also loses more accuracy
-(its u8 x s8 products are summed in 16 bits). ``choose_backend`` times the three once per CPU
-on a fixed sample and records the choice, the rates and the CPU's features in
+most where VNNI kernels run, much less on AVX2 alone. ``choose_backend`` times the three
+once per CPU on a fixed sample and records the choice, the rates and the CPU's features in
 ``<model folder>/backend.json``; a cache folder seen by another CPU is timed again.
 
 Sentence vectors ("late chunking"): one pass over a passage gives every token's state; a
@@ -29,7 +28,7 @@ import numpy as np
 from .e5build import NAME, SAMPLE, default_cache, quiet_transformers
 
 BACKENDS = ("torch", "onnx", "int8")
-CHOICE_VERSION = 1  # of the timing recipe; bump to time every CPU again
+CHOICE_VERSION = 2  # of the timing recipe; bump to time every CPU again
 INT8_MARGIN = 1.15  # int8 is chosen only when this much faster than the best fp32 backend
 INT8_MIN_COSINE = 0.99  # ... and its vectors agree with fp32 at least this well
 BATCH = 4  # sorted by length; small batches are fastest on 2 cores (22.7 passages/s vs 15.7 at 32)
@@ -219,10 +218,13 @@ def _normalise(v: np.ndarray) -> np.ndarray:
 
 
 # -- choosing the backend -----------------------------------------------------------------
-def timing_sample(n: int = 16) -> list[str]:
-    """n multilingual passages of about 190 tokens (the length of a typical chunk)."""
+def timing_sample(n: int = 24) -> list[str]:
+    """n multilingual passages of 3 to 14 sentences (about 50 to 250 tokens, as chunks are):
+    lengths must vary, since a sample of one length let torch, which reuses its kernels per
+    shape, win on the AVX2 path while on real chunks int8 was 1.7x faster."""
     parts = [s.split(": ", 1)[1] for s in SAMPLE]
-    return [" ".join(parts[(i + j) % len(parts)] for j in range(10)) for i in range(n)]
+    return [" ".join(parts[(i + j) % len(parts)] for j in range(3 + (i * 5) % 12))
+            for i in range(n)]
 
 
 def time_backends(folder: Path, threads: int, say: Say) -> tuple[dict[str, float], float]:
@@ -234,7 +236,7 @@ def time_backends(folder: Path, threads: int, say: Say) -> tuple[dict[str, float
         enc = E5Encoder(folder, backend, threads, say)
         t0 = time.perf_counter()
         say(f"model: timing the {backend} backend on this CPU")
-        enc.encode(sample[:BATCH], "passage: ")  # warm-up
+        enc.encode(sample, "passage: ")  # warm-up: every shape once
         best = float("inf")
         for _ in range(2):
             t = time.perf_counter()

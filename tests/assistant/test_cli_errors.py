@@ -89,3 +89,14 @@ def test_help_is_fast_and_lists_the_contract():
     res = run_cli("ask", "--help")
     for flag in ("--json", "--k", "--lang", "--since", "--until", "--batch", "--corpus", "--store"):
         assert flag in res.stdout
+
+
+def test_config_names_the_e5_backend_and_the_cpu_without_loading_models():
+    from index.e5engine import BACKENDS, cpu_features, cpu_model
+
+    res = run_cli("config", timeout=60)
+    assert res.returncode == 0, res.stderr
+    line = next(x for x in res.stdout.splitlines() if x.startswith("# e5-small backend"))
+    assert cpu_model() in line and " ".join(cpu_features()) in line
+    assert line.split(": ", 1)[1].split(" ", 1)[0] in (*BACKENDS, "not")
+    assert "model:" not in res.stderr  # nothing was built or timed
