@@ -34,9 +34,10 @@ def available() -> str | None:
 
 def library(cache: Path | None = None) -> Path:
     """The compiled mask, built once per source version."""
+    from index.e5build import default_cache
+
     digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:12]
-    folder = cache or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / \
-        "newsqa-assistant" / "tools"
+    folder = cache or default_cache() / "tools"
     out = folder / f"cpuid_mask-{digest}.so"
     if not out.exists():
         folder.mkdir(parents=True, exist_ok=True)
