@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("index", help="index the corpus (incremental)")
     common(sp)
     sp.add_argument("--json", action="store_true", help="print the report as JSON")
+    sp.add_argument("--prune", action="store_true",
+                    help="allow removing every indexed article, or more than half of them, "
+                         "whose files are gone from the corpus folder")
 
     for name, what in (("ask", "answer a question with cited passages"),
                        ("search", "retrieve passages only")):
@@ -219,7 +222,7 @@ def _run(args: argparse.Namespace) -> int:
 
     app = Assistant(cfg)
     if args.command == "index":
-        report = app.index(progress=progress_bar())
+        report = app.index(progress=progress_bar(), prune=args.prune)
         _print_skipped(report)
         if args.json:
             print(json.dumps(report.to_dict()))

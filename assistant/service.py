@@ -16,7 +16,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from corpus import StoreError, UsageError, check_folder, detect_lang  # noqa: E402
+from corpus import StoreError, UsageError, check_folder, detect_lang, find_files  # noqa: E402
 from index import (  # noqa: E402
     Hit,
     IndexReport,
@@ -25,7 +25,7 @@ from index import (  # noqa: E402
     index_corpus,
     load_embedder,
 )
-from index.pipeline import Progress  # noqa: E402
+from index.pipeline import Progress, PruneRefused  # noqa: E402
 
 from .answer import ExtractiveAnswerer  # noqa: E402
 from .config import Config  # noqa: E402
@@ -45,13 +45,20 @@ class Assistant:
         return [load_embedder(name, self.config.threads) for name in self.config.embedders]
 
     # -- indexing -------------------------------------------------------------------------
-    def index(self, progress: Progress | None = None) -> IndexReport:
-        # Checked and locked before the models load, so a missing corpus or a busy or
-        # unwritable store fails at once.
-        check_folder(Path(self.config.corpus))
+    def index(self, progress: Progress | None = None, prune: bool = False) -> IndexReport:
+        """Bring the store in line with the corpus folder. Unless ``prune``, a run that would
+        remove every indexed article or more than half of them raises PruneRefused."""
+        # Checked and locked before the models load, so a missing or empty corpus or a busy
+        # or unwritable store fails at once.
+        root = Path(self.config.corpus)
+        check_folder(root)
         with self.store.locked(exclusive=True):
-            report = index_corpus(Path(self.config.corpus), self.store, self.embedders,
-                                  self.config.fields(), progress, self.config.index_batch)
+            if not prune and self.store.exists() and not find_files(root):
+                n = len(self.store.manifest.ids())
+                if n:
+                    raise PruneRefused(n, n, root)
+            report = index_corpus(root, self.store, self.embedders, self.config.fields(),
+                                  progress, self.config.index_batch, prune)
             self._generation = self.store.generation()
         self.__dict__.pop("retriever", None)  # reload the keyword index on next question
         return report

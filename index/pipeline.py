@@ -27,6 +27,25 @@ from .store import Store
 Progress = Callable[[int, int, str], None]
 
 
+class PruneRefused(CorpusError):
+    """The run would remove most of the index (a wrong --corpus, an unmounted share): refused
+    unless confirmed with ``prune=True``; articles added by the run are kept."""
+
+    def __init__(self, removed: int, indexed: int, root: str | Path | None = None):
+        self.removed, self.indexed = removed, indexed
+        share = "all of them" if removed == indexed else "more than half"
+        where = f"in {root}" if root is not None else "in the corpus"
+        super().__init__(
+            f"this run would remove {removed} of the {indexed} indexed articles ({share}) "
+            f"because their files are not {where}: check --corpus, or pass --prune to "
+            "remove them.")
+
+
+def would_prune_too_much(removed: int, indexed: int) -> bool:
+    """The guard's rule: removing every indexed article, or more than half of them."""
+    return removed > 0 and (removed == indexed or 2 * removed > indexed)
+
+
 @dataclass(frozen=True)
 class IndexReport:
     articles: int
@@ -49,16 +68,21 @@ class IndexReport:
 
 def index_corpus(root: str | Path, store: Store, embedders: list[Embedder],
                  fields: Mapping[str, tuple[str, ...]] | None = None,
-                 progress: Progress | None = None, batch_size: int = 256) -> IndexReport:
+                 progress: Progress | None = None, batch_size: int = 256,
+                 prune: bool = False) -> IndexReport:
     """Index the corpus folder ``root``: files whose bytes are already indexed (by every
-    embedder) are not even parsed."""
+    embedder) are not even parsed. Unless ``prune``, a run that would remove most of the
+    index raises PruneRefused (see index_articles)."""
     names = [e.name for e in embedders]
     total = len(find_files(Path(root)))
     # Lazy: files are read as index_articles consumes them, after it dropped stale models,
     # so "unchanged" is judged against what the store really holds.
     items = scan_corpus(root, fields,
                         unchanged=lambda f, sha: store.manifest.unchanged(f, sha, names))
-    return index_articles(items, store, embedders, progress, batch_size, total)
+    try:
+        return index_articles(items, store, embedders, progress, batch_size, total, prune)
+    except PruneRefused as exc:
+        raise PruneRefused(exc.removed, exc.indexed, root) from None
 
 
 def _drop_stale(store: Store, embedders: list[Embedder]) -> None:
@@ -77,12 +101,17 @@ def index_articles(
     progress: Progress | None = None,
     batch_size: int = 256,
     total_files: int | None = None,
+    prune: bool = False,
 ) -> IndexReport:
     """Bring ``store`` in line with ``items`` for every embedder, holding the store's lock.
 
     ``items`` is what ``corpus.scan_corpus`` yields (or just Articles): Articles; FileDone
     after a file's articles; KnownFile for a file known unchanged; Skipped files (counted and
-    listed in the report)."""
+    listed in the report).
+
+    Articles the items no longer hold are removed, unless that is every indexed article or
+    more than half of them and ``prune`` is false: then nothing is removed, the run still
+    completes what it added or updated, and PruneRefused is raised at the end."""
     t0 = time.perf_counter()
     timings = {"embed": 0.0, "write": 0.0}
     with store.locked(exclusive=True):
@@ -152,6 +181,9 @@ def index_articles(
                 f"({first.source}: {first.reason}); the index was left as it was.")
 
         gone = sorted(known - seen)
+        refused = None
+        if not prune and would_prune_too_much(len(gone), len(known)):
+            refused, gone = PruneRefused(len(gone), len(known)), []
         t = time.perf_counter()
         for e in embedders:  # vectors first, manifest rows last: a kill in between is redone
             store.delete_articles(e.name, gone)
@@ -166,6 +198,8 @@ def index_articles(
         n_links = refresh_links(store, [e.name for e in embedders])
         timings["links"] = time.perf_counter() - t
         man.stamp_generation()  # readers in other processes reopen the store when it changes
+    if refused is not None:
+        raise refused
     seconds = time.perf_counter() - t0
     timings = {k: round(v, 3) for k, v in timings.items()}
     return IndexReport(

@@ -64,6 +64,25 @@ def test_second_index_run_embeds_nothing(cli_store):
     assert "embedding" not in res.stderr
 
 
+def test_index_over_an_empty_folder_keeps_the_store(cli_store, tmp_path):
+    """A wrong --corpus or an unmounted share must not empty the store (it used to report
+    {"removed": 5} with exit 0); --prune is the one way to confirm."""
+    empty = tmp_path / "unmounted"
+    empty.mkdir()
+    res = run_cli("index", "--json", "--corpus", str(empty), "--store", str(cli_store))
+    assert res.returncode == 3 and res.stdout == "", res.stderr
+    assert res.stderr.strip() == (
+        f"error: this run would remove 5 of the 5 indexed articles (all of them) because their "
+        f"files are not in {empty}: check --corpus, or pass --prune to remove them.")
+    res = run_cli("ask", "--json", "--store", str(cli_store),
+                  "Who is the Secretary-General of the Organization of Turkic States?")
+    assert json.loads(res.stdout)["answerable"] is True  # still answers from all 5
+    copy = shutil.copytree(cli_store, tmp_path / "copy")
+    res = run_cli("index", "--json", "--prune", "--corpus", str(empty), "--store", str(copy))
+    assert res.returncode == 0, res.stderr
+    assert (json.loads(res.stdout)["removed"], json.loads(res.stdout)["chunks"]) == (5, 0)
+
+
 def _unshare_works() -> bool:
     if not shutil.which("unshare"):
         return False

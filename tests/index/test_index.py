@@ -20,7 +20,8 @@ from index import (
     index_articles,
     tokens,
 )
-from tests.conftest import BUNDLED, write_corpus
+from index.pipeline import PruneRefused
+from tests.conftest import BUNDLED, TINY, write_corpus
 
 
 class HashEmbedder:
@@ -106,6 +107,34 @@ def test_incremental_index_add_unchanged_update_delete(tmp_path):
     assert len(ids) == len(set(ids))
     kw, _ = KeywordIndex.load(store.keyword_dir)
     assert [c.id for c in kw.chunks] == ids  # keyword index follows the store
+
+
+@pytest.mark.parametrize("keep,refused", [(3, False), (2, False), (1, True), (0, True)])
+def test_a_run_that_would_remove_most_of_the_index_is_refused(tmp_path, keep, refused):
+    """Losing 1 of 3 articles is a normal update; 2 of 3 (more than half) or all of them
+    looks like a wrong folder: nothing is removed until --prune confirms it."""
+    corpus = write_corpus(tmp_path / "c")
+    store, emb = Store(tmp_path / "store"), HashEmbedder()
+    _index(corpus, store, emb)
+    before = store.chunks(emb.name)
+    for rel in sorted(TINY)[keep:]:
+        (corpus / rel).unlink()
+    (corpus / "new.txt").write_text("A new article about the harvest in Ganja, where farmers "
+                                    "brought in more grain than last year.\n", encoding="utf-8")
+    if not refused:
+        assert _index(corpus, store, emb).removed == 3 - keep
+        return
+    with pytest.raises(PruneRefused) as err:
+        _index(corpus, store, emb)
+    share = "all of them" if keep == 0 else "more than half"
+    assert f"remove {3 - keep} of the 3 indexed articles ({share})" in str(err.value)
+    assert "--prune" in str(err.value)
+    after = store.chunks(emb.name)
+    assert {c.id for c in before} < {c.id for c in after}  # kept, and the new one added
+    assert any("Ganja" in c.text for c in KeywordIndex.load(store.keyword_dir)[0].chunks)
+    r = index_articles(load_corpus(corpus), store, [emb], prune=True)
+    assert r.removed == 3 - keep and {c.article_id for c in store.chunks(emb.name)} == \
+        {"new", *[p.rsplit(".", 1)[0] for p in sorted(TINY)[:keep]]}
 
 
 class FailingEmbedder(HashEmbedder):
