@@ -22,8 +22,8 @@ class RegressionError(AssistantError):
 def run_eval(args, cfg) -> int:
     items = load_testset(args.testset or SEED)  # check the input before loading models
     baseline = load_baseline(args.baseline) if args.baseline else None
-    from assistant.cli import ensure_indexed
-    from assistant.service import Assistant
+    from assistant.app.cli import ensure_indexed
+    from assistant.engine.service import Assistant
 
     app = Assistant(cfg)
     ensure_indexed(app)

@@ -2,7 +2,7 @@
 
 An article's vector is the normalised mean of its chunks' vectors; two articles in different
 languages are linked when the mean cosine over the configured embedders reaches a threshold
-(calibrated on XQuAD's parallel paragraphs: ``python -m eval.story_links``) and, when both
+(calibrated on XQuAD's parallel paragraphs: ``python -m benchmarks.story_links``) and, when both
 are dated, their dates are at most ``max_days`` apart. Pairs are scored block by block, so
 10,000 articles never need a 10,000 x 10,000 matrix.
 """

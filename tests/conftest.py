@@ -50,7 +50,7 @@ def _isolated_env(monkeypatch, tmp_path):
 @pytest.fixture(scope="session")
 def embedders():
     """The real default embedders (e5-small + USE through sentence-transformers), loaded once."""
-    from assistant.config import Config
+    from assistant.engine.config import Config
     from index import load_embedder
 
     return [load_embedder(name) for name in Config().embedders]
@@ -59,8 +59,8 @@ def embedders():
 @pytest.fixture(scope="session")
 def bundled_assistant(embedders, tmp_path_factory):
     """An Assistant over the bundled corpus, indexed once into a temporary store."""
-    from assistant.config import load_config
-    from assistant.service import Assistant
+    from assistant.engine.config import load_config
+    from assistant.engine.service import Assistant
 
     store = tmp_path_factory.mktemp("bundled-store")
     app = Assistant(load_config(toml_path="/nonexistent", env={}, corpus=str(BUNDLED),

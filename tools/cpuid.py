@@ -34,7 +34,7 @@ def available() -> str | None:
 
 def library(cache: Path | None = None) -> Path:
     """The compiled mask, built once per source version."""
-    from index.e5build import default_cache
+    from index.embedders.e5build import default_cache
 
     digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:12]
     folder = cache or default_cache() / "tools"

@@ -10,7 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant.conversation import (
+from assistant.app.ui.render import _marked, answer_html, sources_html
+from assistant.engine.conversation import (
     Turn,
     append_jsonl,
     contextual_question,
@@ -18,8 +19,7 @@ from assistant.conversation import (
     feedback_record,
     is_follow_up,
 )
-from assistant.model import Answer, Citation
-from assistant.render import _marked, answer_html, sources_html
+from assistant.engine.model import Answer, Citation
 from corpus import UsageError
 from eval.testset import load_testset, parse_item
 from index import Chunk, Hit
@@ -170,7 +170,7 @@ def test_sources_panel_highlights_quotes_and_embeds_escaped_articles():
 # -- the page's callbacks around a fake assistant (fast) -------------------------------------
 @pytest.fixture
 def page(tmp_path):
-    from assistant.ui import Page
+    from assistant.app.ui.page import Page
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -225,7 +225,7 @@ def test_a_rating_appends_the_rated_answer(page):
 
 
 def test_login_is_user_colon_password():
-    from assistant.config import parse_auth
+    from assistant.engine.config import parse_auth
 
     assert parse_auth("alice:s3:cret") == ("alice", "s3:cret")
     assert parse_auth(None) is None and parse_auth("") is None
@@ -236,7 +236,7 @@ def test_login_is_user_colon_password():
 
 @pytest.mark.slow
 def test_source_and_folder_filters_restrict_retrieval(bundled_assistant):
-    from assistant.retrieval import Filters
+    from assistant.engine.retrieval import Filters
 
     assert bundled_assistant.source_filter([]) is None
     assert bundled_assistant.source_filter(["nowhere/"]) == frozenset()

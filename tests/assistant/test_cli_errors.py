@@ -92,7 +92,7 @@ def test_help_is_fast_and_lists_the_contract():
 
 
 def test_config_names_the_e5_backend_and_the_cpu_without_loading_models():
-    from index.e5engine import BACKENDS, cpu_features, cpu_model
+    from index.embedders.e5engine import BACKENDS, cpu_features, cpu_model
 
     res = run_cli("config", timeout=60)
     assert res.returncode == 0, res.stderr

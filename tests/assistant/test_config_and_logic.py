@@ -1,9 +1,9 @@
 import pytest
 
-from assistant.answer import answer_type_ok
-from assistant.config import load_config
-from assistant.i18n import not_found
-from assistant.retrieval import Filters
+from assistant.engine.answer import answer_type_ok
+from assistant.engine.config import load_config
+from assistant.engine.i18n import not_found
+from assistant.engine.retrieval import Filters
 from corpus import UsageError
 from index import Chunk
 
@@ -79,14 +79,14 @@ def test_filters_accept():
     ("Omuraliev stressed the importance of the meeting.", True),
 ])
 def test_headlines_and_bare_attributions_are_not_quoted(sentence, ok):
-    from assistant.answer import quotable
+    from assistant.engine.answer import quotable
 
     assert quotable(sentence, "Azerbaijan, Türkiye and OTS Secretariat explore co-op "
                     "opportunities") is ok
 
 
 def test_record_fields_are_parsed_and_checked():
-    from assistant.config import load_config
+    from assistant.engine.config import load_config
 
     cfg = load_config(toml_path="/nonexistent", env={"ASSISTANT_RECORD_FIELDS":
                                                      "text=story, text=body2,id=uid"})

@@ -113,7 +113,7 @@ def test_serve_answers_through_the_running_app(tmp_path):
     login given with --auth only."""
     from gradio_client import Client
 
-    from assistant.bench_ui import running_server
+    from benchmarks.page_speed import running_server
 
     log = tmp_path / "serve.log"
     with running_server(BUNDLED, tmp_path / "serve-store", log, "--auth", "tester:pa:ss",

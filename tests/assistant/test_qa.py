@@ -2,7 +2,7 @@
 
 import pytest
 
-from assistant.retrieval import Filters
+from assistant.engine.retrieval import Filters
 
 pytestmark = pytest.mark.slow
 

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from assistant.dates import question_period
-from assistant.retrieval import Evidence, Filters, Weights, fuse
+from assistant.engine.dates import question_period
+from assistant.engine.retrieval import Evidence, Filters, Weights, fuse
 
 TODAY = date(2026, 11, 22)
 SEPT_2023 = ("2023-09-01", "2023-09-30")

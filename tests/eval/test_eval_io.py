@@ -98,9 +98,9 @@ def test_gate_reports_regressions_beyond_tolerance():
 
 def test_default_tolerance_holds_the_measured_cpu_spread_and_catches_a_real_drop():
     """eval/gate_spread.json: the seed set run with every e5 backend and on the AVX-512 and
-    AVX2 code paths (python -m bench.gate_spread). Each of those passes the committed
+    AVX2 code paths (python -m benchmarks.gate_spread). Each of those passes the committed
     baseline's gate at the default tolerance; losing three answerable questions does not."""
-    from assistant.cli import build_parser
+    from assistant.app.cli import build_parser
 
     spread = json.loads((ROOT / "eval" / "gate_spread.json").read_text())
     baseline = json.loads((ROOT / "eval" / "baseline.json").read_text())["summary"]

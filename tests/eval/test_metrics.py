@@ -119,7 +119,7 @@ def test_summary_refusal_rates_and_passed():
 
 
 def test_xquad_bench_counts_any_copy_and_other_language_copies():
-    from eval.xquad_bench import measure, ranked_articles
+    from benchmarks.xquad import measure, ranked_articles
 
     para_of = {"en/000": 0, "ru/000": 0, "en/001": 1, "ru/001": 1}
     qs = [("q0", "en", "?", 0), ("q1", "ru", "?", 1), ("q2", "tr", "?", 0)]

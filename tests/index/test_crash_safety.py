@@ -149,8 +149,8 @@ def test_second_run_refuses_while_the_first_holds_the_store(corpus, reference, t
 def test_deleted_and_changed_articles_leave_no_trace(corpus, reference, tmp_path, embedders):
     import shutil
 
-    from assistant.config import Config
-    from assistant.service import Assistant
+    from assistant.engine.config import Config
+    from assistant.engine.service import Assistant
 
     folder = tmp_path / "articles"  # not "corpus": the subprocess would import it as a package
     shutil.copytree(corpus, folder)

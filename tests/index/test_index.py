@@ -192,8 +192,8 @@ def test_a_new_model_version_reembeds_everything(tmp_path):
 
 
 def test_assistant_indexes_again_when_an_embedder_is_new_or_changed(tmp_path):
-    from assistant.config import Config
-    from assistant.service import Assistant
+    from assistant.engine.config import Config
+    from assistant.engine.service import Assistant
 
     corpus = write_corpus(tmp_path / "c")
     app = Assistant(Config(corpus=str(corpus), store=str(tmp_path / "store")))
@@ -263,7 +263,7 @@ def test_same_story_links_need_another_language_and_close_dates(tmp_path):
     assert report.links == len(links)
     (corpus / "feed.jsonl").write_text(json.dumps({"id": "a", "text": text, "lang": "en",
                                                    "date": "2025-12-06"}) + "\n")
-    index_corpus(corpus, store, [emb])  # the others are gone: so are their links
+    index_corpus(corpus, store, [emb], prune=True)  # the others are gone: so are their links
     assert store.manifest.links() == []
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-from assistant.bench_ui import WAIT_MS as WAIT
-from assistant.bench_ui import ask_in_page, launch_chromium, running_server
+from benchmarks.page_speed import WAIT_MS as WAIT
+from benchmarks.page_speed import ask_in_page, launch_chromium, running_server
 from tests.conftest import BUNDLED, ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]

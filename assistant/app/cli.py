@@ -79,7 +79,7 @@ def _port(value: str) -> int:
 
 
 def _login(value: str) -> tuple[str, str]:
-    from .config import parse_auth
+    from assistant.engine.config import parse_auth
 
     try:
         return parse_auth(value)
@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "when a headline metric drops by more than --tolerance")
     sp.add_argument("--tolerance", type=_fraction, default=0.05,
                     help="allowed drop of a headline metric (default 0.05: the largest spread "
-                    "across CPUs and e5 backends measured by bench.gate_spread, plus one "
+                    "across CPUs and e5 backends measured by benchmarks.gate_spread, plus one "
                     "question)")
 
     sp = sub.add_parser("import-squad", help="SQuAD/XQuAD JSON files -> corpus folder + test set")
@@ -199,7 +199,7 @@ def _run(args: argparse.Namespace) -> int:
 
         return run_import(args)
 
-    from .config import load_config
+    from assistant.engine.config import load_config
 
     cfg = load_config(corpus=args.corpus, store=args.store, k=getattr(args, "k", None),
                       host=getattr(args, "host", None), port=getattr(args, "port", None))
@@ -207,7 +207,7 @@ def _run(args: argparse.Namespace) -> int:
         for name, value, help in cfg.describe():
             print(f"{name} = {json.dumps(value, ensure_ascii=False)}    # {help}")
         if "e5-small" in cfg.embedders:
-            from index.e5engine import backend_line
+            from index.embedders.e5engine import backend_line
 
             print(f"# e5-small backend on this CPU: {backend_line(cfg.threads)}")
         return 0
@@ -218,7 +218,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command in ("ask", "search"):
         questions = _questions(args)  # validate input before loading anything heavy
 
-    from .service import Assistant
+    from assistant.engine.service import Assistant
 
     app = Assistant(cfg)
     if args.command == "index":
@@ -235,8 +235,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "show":
         return _show(app, args)
     if args.command == "serve":
-        from .config import parse_auth
-        from .ui import serve
+        from assistant.engine.config import parse_auth
+
+        from .ui.page import serve
 
         # a bad login fails before indexing
         login = args.auth or parse_auth(os.environ.get("ASSISTANT_AUTH"))
@@ -244,7 +245,7 @@ def _run(args: argparse.Namespace) -> int:
         serve(app, cfg.host, cfg.port, login)
         return 0
 
-    from .retrieval import Filters
+    from assistant.engine.retrieval import Filters
 
     ensure_indexed(app)
     flt = Filters(tuple(args.lang or ()), args.since, args.until)
@@ -260,7 +261,7 @@ def _questions(args: argparse.Namespace) -> list[tuple[Any, str]]:
     if args.batch and args.question:
         raise UsageError("give either a question or --batch FILE, not both.")
     if not args.batch:
-        from .service import check_question
+        from assistant.engine.service import check_question
 
         return [(None, check_question(args.question or ""))]
     from corpus.jsonl import read_jsonl

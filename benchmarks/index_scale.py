@@ -1,7 +1,7 @@
 """Indexing an archive: articles/s, peak memory and where the time goes, at 1,000 and 10,000
 synthetic articles built from real XQuAD paragraphs.
 
-    python -m index.bench_scale [--articles 1000,10000] [--xquad ../shared/benchmarks/xquad]
+    python -m benchmarks.index_scale [--articles 1000,10000] [--xquad ../shared/benchmarks/xquad]
                                 [--out out/scale-bench]
 
 Article i is paragraph i mod 1,200 (240 paragraphs x en/de/ru/tr/es) with its sentences
@@ -28,9 +28,8 @@ LANGS = ("en", "de", "ru", "tr", "es")
 
 
 def write_corpus(xquad: Path, n: int, folder: Path) -> None:
+    from benchmarks.e5_models import load_xquad
     from corpus import sentence_spans
-
-    from .bench_e5 import load_xquad
 
     data = load_xquad(xquad, list(LANGS))
     paragraphs = [p for lang in LANGS for p in data[lang]["paragraphs"]]
@@ -51,8 +50,8 @@ def write_corpus(xquad: Path, n: int, folder: Path) -> None:
 
 def worker(corpus: str, store: str) -> None:
     """Index ``corpus`` into ``store`` in this process and print the figures as JSON."""
-    from assistant.config import load_config
-    from assistant.service import Assistant
+    from assistant.engine.config import load_config
+    from assistant.engine.service import Assistant
     from index import index_corpus
 
     cfg = load_config(corpus=corpus, store=store)
@@ -74,9 +73,9 @@ def worker(corpus: str, store: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .bench_e5 import bench_parser
+    from benchmarks.e5_models import bench_parser
 
-    ap = bench_parser("python -m index.bench_scale", __doc__, "out/scale-bench")
+    ap = bench_parser("python -m benchmarks.index_scale", __doc__, "out/scale-bench")
     ap.add_argument("--articles", default="1000,10000")
     ap.add_argument("--worker", nargs=2, metavar=("CORPUS", "STORE"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -94,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         if store.exists():
             shutil.rmtree(store)
         print(f"indexing {n} articles ...", file=sys.stderr, flush=True)
-        res = subprocess.run([sys.executable, "-m", "index.bench_scale", "--worker",
+        res = subprocess.run([sys.executable, "-m", "benchmarks.index_scale", "--worker",
                               str(corpus), str(store)], capture_output=True, text=True)
         if res.returncode != 0:
             print(res.stderr, file=sys.stderr)

@@ -24,19 +24,19 @@ from typing import Any
 
 import gradio as gr
 
-from corpus import AssistantError, UsageError
-from corpus.formats import SUFFIXES
-
-from .conversation import (
+from assistant.engine.conversation import (
     Turn,
     append_jsonl,
     contextual_question,
     conversation_markdown,
     feedback_record,
 )
+from assistant.engine.retrieval import Filters
+from assistant.engine.service import Assistant, check_question
+from corpus import AssistantError, UsageError
+from corpus.formats import SUFFIXES
+
 from .render import CSS, LANG_NAMES, PAGE_JS, answer_html, sources_html
-from .retrieval import Filters
-from .service import Assistant, check_question
 
 FEEDBACK_FILE = "feedback.jsonl"
 UPLOAD_FOLDER = "uploads"
@@ -279,7 +279,7 @@ def _question(text: str) -> dict[str, str]:
 
 
 def _date_or_none(value: str | None, label: str) -> str | None:
-    from .cli import check_date
+    from assistant.app.cli import check_date
 
     value = (value or "").strip()
     if not value:

@@ -1,6 +1,6 @@
 """How well same-story links are found: XQuAD's parallel paragraphs as news reports.
 
-    python -m eval.story_links [--xquad ../shared/benchmarks/xquad] [--out out/story-links]
+    python -m benchmarks.story_links [--xquad ../shared/benchmarks/xquad] [--out out/story-links]
                                [--paragraphs 120] [--langs en,ru,de,tr]
 
 Writes the first ``--paragraphs`` paragraphs in every language as articles, indexes them with
@@ -20,16 +20,15 @@ import numpy as np
 
 
 def main(argv: list[str] | None = None) -> int:
-    from index.bench_e5 import bench_parser
+    from benchmarks.e5_models import bench_parser
 
-    ap = bench_parser("python -m eval.story_links", __doc__, "out/story-links")
+    ap = bench_parser("python -m benchmarks.story_links", __doc__, "out/story-links")
     ap.add_argument("--paragraphs", type=int, default=120)
     ap.add_argument("--langs", default="en,ru,de,tr")
     args = ap.parse_args(argv)
 
+    from benchmarks.xquad import index_xquad
     from index.links import THRESHOLD, article_vectors
-
-    from .xquad_bench import index_xquad
 
     langs = args.langs.split(",")
     _, para_of, app, report = index_xquad(Path(args.xquad), langs, langs, Path(args.out),
@@ -77,6 +76,6 @@ def _prf(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
 
 
 if __name__ == "__main__":
-    from assistant.cli import run_command
+    from assistant.app.cli import run_command
 
     sys.exit(run_command(main))

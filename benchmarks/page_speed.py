@@ -1,10 +1,10 @@
 """Benchmark: how fast the chat page shows an answer, in a real browser.
 
-    python -m assistant.bench_ui [--corpus DIR] [--rounds N]
+    python -m benchmarks.page_speed [--corpus DIR] [--rounds N]
 
 Starts `python -m assistant serve` on a fresh temporary store (indexing the corpus), opens
 the page in headless Chromium (Debian's /usr/bin/chromium, through Playwright; a dev
-dependency) and asks the questions of ``assistant.bench``; for each it records the time from
+dependency) and asks the questions of ``benchmarks.answer_speed``; for each it records the time from
 the click to the first streamed answer text and to the complete answer. The baseline is the
 same server's plain JSON endpoint (``/ask`` through gradio_client, no streaming), asked the
 same questions in the same run; figures are printed as medians, p95 and ratios to it.
@@ -125,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     from gradio_client import Client
     from playwright.sync_api import sync_playwright
 
-    from .bench import QUESTIONS
+    from benchmarks.answer_speed import QUESTIONS
 
-    ap = argparse.ArgumentParser(prog="python -m assistant.bench_ui", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.page_speed", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default=str(ROOT / "corpus" / "articles"))
     ap.add_argument("--rounds", type=int, default=2, help="times each question is asked")

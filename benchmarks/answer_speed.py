@@ -1,6 +1,6 @@
 """Benchmark: index time, query latency and a table of answers on a corpus.
 
-    python -m assistant.bench [--corpus DIR] [--questions FILE.jsonl] [--markdown]
+    python -m benchmarks.answer_speed [--corpus DIR] [--questions FILE.jsonl] [--markdown]
 
 Indexes into a fresh temporary store (so every article is embedded), then asks each question
 twice (the first pass warms caches) and prints p50/p95 latency and what came back; before
@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from .config import load_config
-from .service import Assistant
+from assistant.engine.config import load_config
+from assistant.engine.service import Assistant
 
 QUESTIONS = [
     ("en", "Who is the Secretary-General of the Organization of Turkic States?"),
@@ -45,7 +45,7 @@ QUESTIONS = [
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m assistant.bench", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m benchmarks.answer_speed", description=__doc__)
     p.add_argument("--corpus")
     p.add_argument("--questions", help='JSONL with {"question": ..., "lang": ...} lines')
     p.add_argument("--markdown", action="store_true", help="print the answers as a table")

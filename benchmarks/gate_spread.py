@@ -1,6 +1,6 @@
 """How far the seed test set's figures move with the CPU and the e5 backend it chose.
 
-    python -m bench.gate_spread [--testset FILE] [--json out/bench/gate_spread.json]
+    python -m benchmarks.gate_spread [--testset FILE] [--json out/bench/gate_spread.json]
 
 Runs ``python -m assistant eval`` once per setting a machine can end up with: each e5 backend
 (torch fp32, onnxruntime fp32, int8) on this CPU, and int8 on the code paths of an AVX2-only
@@ -44,10 +44,10 @@ def run(testset: str, embedder: str, level: str, tmp: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from eval.runner import HEADLINE
-    from index.e5engine import cpu_features, cpu_model
+    from index.embedders.e5engine import cpu_features, cpu_model
     from tools import cpuid
 
-    ap = argparse.ArgumentParser(prog="python -m bench.gate_spread", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.gate_spread", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--testset", default="eval/testsets/seed_qa.jsonl")
     ap.add_argument("--json", default="out/bench/gate_spread.json")

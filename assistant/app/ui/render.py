@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from html import escape
 
-from .conversation import Turn
-from .model import Answer, Citation
+from assistant.engine.conversation import Turn
+from assistant.engine.model import Answer, Citation
 
 _MARKER = re.compile(r"\[(\d+)\]")
 LANG_NAMES = {"en": "English", "ru": "Russian", "de": "German", "tr": "Turkish",

