@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
-import email.utils
 import io
 import json
 import re
@@ -19,6 +17,8 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
+
+from .dates import normalise_date
 
 TEXT_SUFFIXES = (".txt", ".md")
 HTML_SUFFIXES = (".html", ".htm")
@@ -151,48 +151,6 @@ def _usual(ch: str) -> bool:
 
 
 # -- metadata values --------------------------------------------------------------------
-_ISO_PREFIX = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ]|$)")
-_YMD = re.compile(r"^\s*(\d{4})[/.](\d{1,2})[/.](\d{1,2})\b")
-_DMY = re.compile(r"^\s*(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b")
-_MDY_WORDS = re.compile(r"\b([^\W\d_]{3,12})\.?\s+(\d{1,2}),?\s+(\d{4})\b")
-
-
-def normalise_date(value: object) -> str | None:
-    """An ISO date from a metadata value (ISO string, RFC 2822, '05.12.2025', '5 December
-    2025', 'Dec 5, 2025', Unix seconds or milliseconds), or None when it is missing or
-    ambiguous ('05/12/2025' could be May or December)."""
-    from .loader import find_dateline, iso_date, month_number
-
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        seconds = value / 1000 if value > 1e11 else value
-        try:
-            return dt.datetime.fromtimestamp(seconds, dt.UTC).date().isoformat()
-        except (OverflowError, OSError, ValueError):
-            return None
-    text = str(value).strip()
-    if not text:
-        return None
-    if m := _ISO_PREFIX.match(text) or _YMD.match(text):
-        return iso_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    if m := _DMY.match(text):
-        day, month = int(m.group(1)), int(m.group(2))
-        if "/" in text[:m.end()] and day <= 12 and month <= 12 and day != month:
-            return None  # US or European order: not guessed
-        return iso_date(int(m.group(3)), month, day)
-    if "," in text[:5]:  # RFC 2822: "Fri, 05 Dec 2025 10:00:00 +0000"
-        try:
-            return email.utils.parsedate_to_datetime(text).date().isoformat()
-        except (TypeError, ValueError):
-            pass
-    if found := find_dateline(text):
-        return found
-    if (m := _MDY_WORDS.search(text)) and (month := month_number(m.group(1))):
-        return iso_date(int(m.group(3)), month, int(m.group(2)))
-    return None
-
-
 def normalise_lang(value: object) -> str | None:
     """'en', 'en-US', 'EN_gb', 'Russian' -> an ISO 639-1 code, or None."""
     if not isinstance(value, str):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .clean import clean
+from .dates import find_dateline
 from .errors import CorpusError
 from .formats import SUFFIXES, Record, Unreadable, decode, read_records
 from .lang import detect_lang
@@ -16,23 +17,6 @@ from .model import Article
 from .sentences import sentence_spans
 
 _HEADER = re.compile(r"\A\ufeff?\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
-_MONTHS = {
-    # en, de, ru (genitive), tr, az: month name prefix -> number
-    **dict.fromkeys(["jan", "januar", "январ", "ocak", "yanvar"], 1),
-    **dict.fromkeys(["feb", "februar", "феврал", "şubat", "subat", "fevral"], 2),
-    **dict.fromkeys(["mar", "märz", "марта", "mart"], 3),
-    **dict.fromkeys(["apr", "апрел", "nisan", "aprel"], 4),
-    **dict.fromkeys(["may", "mai", "мая", "mayıs", "mayis"], 5),
-    **dict.fromkeys(["jun", "juni", "июн", "haziran", "iyun"], 6),
-    **dict.fromkeys(["jul", "juli", "июл", "temmuz", "iyul"], 7),
-    **dict.fromkeys(["aug", "август", "ağustos", "agustos", "avqust"], 8),
-    **dict.fromkeys(["sep", "сентябр", "eylül", "eylul", "sentyabr"], 9),
-    **dict.fromkeys(["oct", "okt", "октябр", "ekim", "oktyabr"], 10),
-    **dict.fromkeys(["nov", "ноябр", "kasım", "kasim", "noyabr"], 11),
-    **dict.fromkeys(["dec", "dez", "декабр", "aralık", "aralik", "dekabr"], 12),
-}
-_DATELINE = re.compile(r"\b(\d{1,2})\.?\s+([^\W\d_]{3,12})\.?,?\s+(\d{4})\b")
-_NUMERIC_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
 
 
 @dataclass(frozen=True)
@@ -241,31 +225,6 @@ def removed_lines(raw: str, text: str) -> list[str]:
         else:
             out.append(line)
     return out
-
-
-def find_dateline(head: str) -> str | None:
-    """An ISO date from a dateline such as '06 September 2023' or '05.12.2025', else None."""
-    for m in _DATELINE.finditer(head):
-        month = month_number(m.group(2))
-        if month:
-            return iso_date(int(m.group(3)), month, int(m.group(1)))
-    if m := _NUMERIC_DATE.search(head):
-        return iso_date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-    return None
-
-
-def month_number(word: str) -> int | None:
-    w = word.casefold()
-    for prefix, number in _MONTHS.items():
-        if w.startswith(prefix):
-            return number
-    return None
-
-
-def iso_date(year: int, month: int, day: int) -> str | None:
-    if 1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2100:
-        return f"{year:04d}-{month:02d}-{day:02d}"
-    return None
 
 
 def _first_sentence(text: str, limit: int = 120) -> str:

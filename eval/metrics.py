@@ -19,9 +19,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from corpus.citations import cited_segments, strip_markers
+
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-_MARKERS = re.compile(r"\s*(\[\d+\])+")
-_SEGMENT = re.compile(r"(.+?)((?:\s*\[\d+\])+)", re.S)
 
 
 def normalize(text: str) -> str:
@@ -98,10 +98,6 @@ def citation_validity(citations: Sequence[dict], texts: dict[str, str]) -> float
 
 
 # -- answers -----------------------------------------------------------------------------
-def strip_markers(answer: str) -> str:
-    return _MARKERS.sub("", answer).strip()
-
-
 def must_mention_recall(groups: Sequence[Sequence[str]], answer: str,
                         quotes: Sequence[str]) -> float | None:
     """Share of groups with at least one of their strings in the answer or its quotes."""
@@ -135,17 +131,8 @@ def token_f1(prediction: str, reference: str | None) -> float | None:
 
 
 def answer_sentences(answer: str) -> list[tuple[str, list[int]]]:
-    """(sentence, its citation numbers) for each segment ending with markers; a trailing
-    segment without markers is returned with an empty list."""
-    out: list[tuple[str, list[int]]] = []
-    pos = 0
-    for m in _SEGMENT.finditer(answer):
-        out.append((m.group(1).strip(), [int(n) for n in re.findall(r"\d+", m.group(2))]))
-        pos = m.end()
-    rest = answer[pos:].strip()
-    if rest:
-        out.append((rest, []))
-    return [(s, ns) for s, ns in out if s]
+    """(sentence, its citation numbers) for each cited segment of an answer."""
+    return cited_segments(answer)
 
 
 def support(answer: str, citations: Sequence[dict], min_overlap: float = 0.8) -> float | None:

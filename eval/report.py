@@ -19,12 +19,48 @@ img{max-width:100%}
 """
 
 
-def _fmt(v) -> str:
-    if v is None:
+# The summary table's columns, in order, for the command line, the report and the page.
+COLUMNS = ["questions", *HEADLINE, "passed", "latency_p50_ms", "latency_p95_ms"]
+
+
+def cell(value, column: str = "") -> str:
+    """One figure: counts and milliseconds whole, rates to 3 places, "–" when undefined."""
+    if value is None:
         return "–"
-    if isinstance(v, float):
-        return f"{v:.3f}" if abs(v) < 10 else f"{v:.0f}"
-    return html.escape(str(v))
+    if isinstance(value, str):
+        return value
+    if column.startswith(("questions", "latency")) or (isinstance(value, float)
+                                                       and abs(value) >= 10):
+        return f"{value:.0f}"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _scopes(summary: dict, per_lang: dict) -> list[tuple[str, dict]]:
+    return [("all", summary), *per_lang.items()]
+
+
+def text_table(summary: dict, per_lang: dict) -> str:
+    """The summary as a plain-text table: one row per metric, a column per language."""
+    scopes = _scopes(summary, per_lang)
+    lines = [f"{'metric':20s}" + "".join(f"{s:>8s}" for s, _ in scopes)]
+    for c in COLUMNS:
+        lines.append(f"{c:20s}" + "".join(f"{cell(summ.get(c), c):>8s}" for _, summ in scopes))
+    return "\n".join(lines)
+
+
+def headline_html(summary: dict, per_lang: dict) -> str:
+    """The summary as an HTML table: one row per metric, a column per language."""
+    scopes = _scopes(summary, per_lang)
+    head = "".join(f"<th>{html.escape(s)}</th>" for s, _ in scopes)
+    body = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(c)}</th>"
+        + "".join(f"<td class='num'>{cell(s.get(c), c)}</td>" for _, s in scopes) + "</tr>"
+        for c in COLUMNS)
+    return f"<table><tr><th>metric</th>{head}</tr>{body}</table>"
+
+
+def _esc(value) -> str:
+    return html.escape(cell(value))
 
 
 def _png(fig) -> str:
@@ -75,14 +111,8 @@ def render(summary: dict, by_lang: dict[str, dict], records: list[Record], title
            comparison: list[str] | None = None) -> str:
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
              f"</title><style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>"]
-    cols = ["questions", *HEADLINE, "passed", "latency_p50_ms", "latency_p95_ms"]
-    parts.append("<h2>Headline</h2><div style='overflow-x:auto'><table><tr><th>scope</th>"
-                 + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "</tr>")
-    for scope, summ in [("all", summary), *by_lang.items()]:
-        parts.append(f"<tr><th>{html.escape(scope)}</th>"
-                     + "".join(f"<td class='num'>{_fmt(summ.get(c))}</td>" for c in cols)
-                     + "</tr>")
-    parts.append("</table></div>")
+    parts.append("<h2>Headline</h2><div style='overflow-x:auto'>"
+                 f"{headline_html(summary, by_lang)}</div>")
     if comparison:
         parts.append("<h2>Against the baseline</h2><ul>"
                      + "".join(f"<li>{html.escape(line)}</li>" for line in comparison)
@@ -95,8 +125,8 @@ def render(summary: dict, by_lang: dict[str, dict], records: list[Record], title
     for r in sorted(records, key=lambda r: (r.passed, r.item.id)):
         a = r.answer
         cites = "".join(
-            f"<div class='small'>[{c['n']}] {html.escape(c['doc_id'])} ({_fmt(c.get('lang'))}, "
-            f"{_fmt(c.get('date'))})</div><blockquote>{html.escape(c['quote'])}</blockquote>"
+            f"<div class='small'>[{c['n']}] {html.escape(c['doc_id'])} ({_esc(c.get('lang'))}, "
+            f"{_esc(c.get('date'))})</div><blockquote>{html.escape(c['quote'])}</blockquote>"
             for c in a.get("citations", []))
         expected = ("refusal" if not r.item.answerable else
                     "docs: " + html.escape(", ".join(r.item.expected_docs)))
@@ -107,7 +137,7 @@ def render(summary: dict, by_lang: dict[str, dict], records: list[Record], title
             expected += "<br>reference: " + html.escape(r.item.reference)
         expected += "<br><span class='small'>retrieved: " + html.escape(
             ", ".join(dict.fromkeys(r.ranked_docs))) + "</span>"
-        scores = "<br>".join(f"{html.escape(k)}: {_fmt(v)}" for k, v in r.scores.items()
+        scores = "<br>".join(f"{html.escape(k)}: {cell(v)}" for k, v in r.scores.items()
                              if v is not None)
         parts.append(
             f"<tr class='{'pass' if r.passed else 'fail'}'><td>{html.escape(r.item.id)}</td>"

@@ -95,10 +95,14 @@ def by_language(records: list[Record]) -> dict[str, dict[str, float | None]]:
     return {lang: summarize([r for r in records if r.item.lang == lang]) for lang in langs}
 
 
-def run(items: list[TestItem], ask: Callable[[str], dict], search: Callable[[str], list[str]],
-        texts: dict[str, str], progress: bool = True) -> list[Record]:
-    """Ask every question; ``ask`` returns the `ask --json` dict, ``search`` the ranked
-    article ids of the top-10 passages."""
+def run(items: list[TestItem], ask: Callable[[str], dict], texts: dict[str, str],
+        search: Callable[[str], list[str]] | None = None, progress: bool = True
+        ) -> list[Record]:
+    """Ask every question of any system that speaks the answer contract: ``ask`` returns the
+    `ask --json` object (in-process engine, a server's API, another product); ``search``, where
+    the system has one, the article ids of its top-10 passages in rank order (else the
+    cited articles stand for the ranking); ``texts`` maps article ids to the texts that
+    quotes must be exact substrings of."""
     from tqdm import tqdm
 
     records = []
@@ -107,7 +111,8 @@ def run(items: list[TestItem], ask: Callable[[str], dict], search: Callable[[str
         t0 = time.perf_counter()
         answer = ask(item.question)
         latency = round((time.perf_counter() - t0) * 1000, 1)
-        ranked = search(item.question)
+        ranked = (search(item.question) if search else
+                  list(dict.fromkeys(c["doc_id"] for c in answer.get("citations") or [])))
         records.append(Record(item, answer, ranked, latency,
                               score(item, answer, ranked, texts)))
     return records

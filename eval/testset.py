@@ -16,6 +16,9 @@ from pathlib import Path
 from corpus import UsageError
 from corpus.jsonl import read_jsonl
 
+# The shipped test set: questions about the bundled corpus.
+SEED = Path(__file__).resolve().parent / "testsets" / "seed_qa.jsonl"
+
 
 @dataclass(frozen=True)
 class TestItem:

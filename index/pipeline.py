@@ -22,9 +22,26 @@ from .keyword import KeywordIndex
 from .links import MAX_DAYS, THRESHOLD, same_story_links
 from .store import Store
 
-# progress(done, total, what): files done of total; ``what`` is "indexing" followed by the
-# running figures in brackets, e.g. "indexing (120 articles, 14.2 articles/s)".
-Progress = Callable[[int, int, str], None]
+
+@dataclass(frozen=True)
+class Step:
+    """Where an index run is: files done of the corpus's files, articles read so far."""
+
+    done: int
+    total: int
+    articles: int
+    seconds: float  # since the run started
+
+    @property
+    def rate(self) -> float:
+        """Articles per second so far."""
+        return self.articles / max(self.seconds, 1e-9)
+
+    def figures(self) -> str:
+        return f"{self.articles} articles, {self.rate:.1f} articles/s"
+
+
+Progress = Callable[[Step], None]
 
 
 class PruneRefused(CorpusError):
@@ -59,6 +76,11 @@ class IndexReport:
     skipped_files: tuple[Skipped, ...] = ()
     links: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds by phase
+
+    def counts(self) -> str:
+        """What the run changed, in words: "2 added, 1 updated, 0 removed, 5 unchanged"."""
+        return (f"{self.added} added, {self.updated} updated, {self.removed} removed, "
+                f"{self.unchanged} unchanged")
 
     def to_dict(self) -> dict:
         """The command-line contract's fields."""
@@ -129,10 +151,7 @@ def index_articles(
 
         def report_progress() -> None:
             if progress and total_files and seen:
-                n = len(seen)
-                rate = n / max(1e-9, time.perf_counter() - t0)
-                progress(files_done, total_files, f"indexing ({n} articles, {rate:.1f} "
-                                                  "articles/s)")
+                progress(Step(files_done, total_files, len(seen), time.perf_counter() - t0))
 
         def flush() -> None:
             nonlocal group, in_group

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from assistant.app.environment import prepare_process
+
+prepare_process()  # the test session is an entry point: offline, like the product
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "corpus" / "articles"
 
@@ -64,8 +67,7 @@ def bundled_assistant(embedders, tmp_path_factory):
 
     store = tmp_path_factory.mktemp("bundled-store")
     app = Assistant(load_config(toml_path="/nonexistent", env={}, corpus=str(BUNDLED),
-                                store=str(store)))
-    app.__dict__["embedders"] = embedders  # share the session's loaded models
+                                store=str(store)), embedders=embedders)  # the session's models
     app.index()
     return app
 

@@ -20,9 +20,10 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from anyascii import anyascii
 
-from index import Embedder, chunk_sentences
+from corpus.citations import marker
+from corpus.dates import month_regex
+from index import Embedder, chunk_sentences, name_keys, names_match
 
 from .i18n import not_found
 from .model import Answer, Citation
@@ -55,14 +56,7 @@ _DATE_Q = re.compile(
 )
 _NUMBER = re.compile(r"\d")
 _YEAR_ONLY = re.compile(r"^(19|20)\d\d$")
-_MONTH = re.compile(
-    r"(january|february|march|april|may|june|july|august|september|october|november|december|"
-    r"январ|феврал|март|апрел|мая|июн|июл|август|сентябр|октябр|ноябр|декабр|"
-    r"januar|februar|märz|juni|juli|oktober|dezember|ocak|şubat|mart|nisan|mayıs|haziran|"
-    r"temmuz|ağustos|eylül|ekim|kasım|aralık|\d{4})",
-    re.IGNORECASE,
-)
-_CAPWORD = re.compile(r"\b[A-ZА-ЯЁÇĞİÖŞÜƏ][\w'-]{2,}")
+_MONTH = re.compile(month_regex() + r"|\d{4}", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -115,11 +109,11 @@ class ExtractiveAnswerer:
             lo, hi = CALIBRATION.get(family(e.name), GENERIC)
             total += np.clip((vecs @ qvecs[e.name] - lo) / (hi - lo), 0.0, 1.2)
         total /= max(len(self.embedders), 1)
-        names = _names(question)
+        names = name_keys(question, skip_first=True)
         if names:
             for i, t in enumerate(texts):
-                hay = anyascii(t).lower()
-                total[i] += 0.1 * sum(n in hay for n in names) / len(names)
+                present = name_keys(t)
+                total[i] += 0.1 * sum(names_match(n, present) for n in names) / len(names)
         for i, t in enumerate(texts):
             if not answer_type_ok(question, t):
                 total[i] = min(total[i], self.min_evidence - 0.01) * 0.5
@@ -167,7 +161,7 @@ class ExtractiveAnswerer:
                 citations.append(Citation(n, ch.article_id, ch.title, ch.date, ch.lang,
                                           ch.source, s.text, ch.id, s.start, s.end,
                                           round(float(ev[i]), 4)))
-                marks.append(f"[{n}]")
+                marks.append(marker(n))
             parts.append(f"{sents[g[0]].text} {''.join(marks)}")
         return Answer(question, " ".join(parts), citations, True, lang=lang)
 
@@ -199,10 +193,3 @@ def answer_type_ok(question: str, sentence: str) -> bool:
     if _DATE_Q.search(question):
         return bool(_MONTH.search(sentence) or _NUMBER.search(sentence))
     return True
-
-
-def _names(question: str) -> list[str]:
-    """Transliterated capitalised words of the question past its first word (likely names)."""
-    words = _CAPWORD.findall(question)
-    first = question.split()[0] if question.split() else ""
-    return sorted({anyascii(w).lower()[:6] for w in words if w != first})

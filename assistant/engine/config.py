@@ -10,7 +10,7 @@ from typing import Any
 
 from corpus import UsageError
 
-BUNDLED_CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "articles"
+BUNDLED_CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "articles"
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:
@@ -45,6 +45,16 @@ class Config:
     threads: int = _f(2, "CPU threads for the embedding engines.")
     host: str = _f("127.0.0.1", "Address 'serve' binds to.")
     port: int = _f(7860, "Port 'serve' listens on.")
+    auth: str = _f("", "Login the page requires, as user:password (empty: none).")
+    cache: str = _f("", "Folder for model files built on first use (empty: "
+                    "~/.cache/newsqa-assistant).")
+
+    def login(self) -> tuple[str, str] | None:
+        """``auth`` as a (user, password) pair; None when not set."""
+        return parse_auth(self.auth)
+
+    def cache_dir(self) -> Path | None:
+        return Path(self.cache).expanduser() if self.cache else None
 
     def model_weights(self) -> dict[str, float]:
         """``embedder_weights`` as a mapping; raises UsageError on a malformed entry."""
@@ -74,10 +84,14 @@ class Config:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """Every setting (the password masked), e.g. for an eval run's record."""
+        return {name: value for name, value, _ in self.describe()}
 
     def describe(self) -> list[tuple[str, Any, str]]:
-        return [(f.name, getattr(self, f.name), f.metadata["help"]) for f in fields(self)]
+        """(name, value, help) of every setting; a password is shown as ***."""
+        shown = {"auth": f"{self.auth.partition(':')[0]}:***" if self.auth else ""}
+        return [(f.name, shown.get(f.name, getattr(self, f.name)), f.metadata["help"])
+                for f in fields(self)]
 
 
 def _coerce(name: str, value: Any, target: Any) -> Any:
@@ -112,7 +126,7 @@ def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | 
                 **overrides: Any) -> Config:
     """Resolve the configuration; ``overrides`` (from flags) that are None are ignored."""
     cfg = Config()
-    defaults = cfg.to_dict()
+    defaults = {f.name: getattr(cfg, f.name) for f in fields(cfg)}
     layers: list[tuple[dict[str, Any], bool]] = []  # (values, strict about unknown keys)
     path = Path(toml_path)
     if path.is_file():
@@ -121,7 +135,7 @@ def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | 
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UsageError(f"{path} is not valid TOML ({exc}): fix or remove it.") from None
     env = os.environ if env is None else env
-    # Other ASSISTANT_* variables (ASSISTANT_AUTH) are not settings: not strict.
+    # Not strict: other programs' ASSISTANT_* variables are not ours to refuse.
     layers.append(({k[len("ASSISTANT_"):].lower(): v for k, v in env.items()
                     if k.startswith("ASSISTANT_")}, False))
     layers.append(({k: v for k, v in overrides.items() if v is not None}, True))
@@ -144,6 +158,10 @@ def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | 
         raise UsageError("no embedder configured: set embedders, e.g. 'e5-small,use'.")
     if cfg.index_batch < 1:
         raise UsageError(f"index_batch must be at least 1, got {cfg.index_batch}.")
+    if cfg.threads < 1:
+        raise UsageError(f"threads must be at least 1, got {cfg.threads}: set threads = 2 "
+                         "(or the number of cores to use).")
+    cfg.login()  # a malformed login fails before anything loads
     cfg.model_weights()  # reject a malformed entry now
     cfg.fields()
     return cfg

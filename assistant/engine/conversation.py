@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eval.metrics import strip_markers
+from corpus.citations import strip_markers
 
 from .model import Answer
 

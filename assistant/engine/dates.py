@@ -9,28 +9,9 @@ import calendar
 import re
 from datetime import date
 
-# Month stems per language; a stem matches the start of an inflected word ("сентябре",
-# "Eylül'de"). Short or ambiguous names (English/Azerbaijani "may", German "mai") only count
-# next to a year or after "last".
-_MONTHS: list[tuple[str, ...]] = [
-    ("january", "январ", "januar", "jänner", "ocak", "yanvar"),
-    ("february", "феврал", "februar", "şubat", "subat", "fevral"),
-    ("march", "март", "märz", "maerz", "mart"),
-    ("april", "апрел", "nisan", "aprel"),
-    ("may", "май", "мая", "мае", "mai", "mayıs", "mayis"),
-    ("june", "июн", "juni", "haziran", "iyun"),
-    ("july", "июл", "juli", "temmuz", "iyul"),
-    ("august", "август", "ağustos", "agustos", "avqust"),
-    ("september", "сентябр", "eylül", "eylul", "sentyabr"),
-    ("october", "октябр", "oktober", "ekim", "oktyabr"),
-    ("november", "ноябр", "kasım", "kasim", "noyabr"),
-    ("december", "декабр", "dezember", "aralık", "aralik", "dekabr"),
-]
-_EXACT = {"may", "май", "мая", "мае", "mai", "mart", "ekim"}  # no inflection allowed
-_STEM = {stem: n for n, stems in enumerate(_MONTHS, start=1) for stem in stems}
-_MONTH = (r"(?P<month>(?:" + "|".join(
-    re.escape(s) + ("" if s in _EXACT else r"\w*")
-    for s in sorted(_STEM, key=len, reverse=True)) + r")(?!\w))(?:'\w+)?")
+from corpus.dates import month_number, month_regex
+
+_MONTH = month_regex("month")
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _LAST = (r"(?:last|previous|past|прошл\w*|минувш\w*|letzt\w*|vergangen\w*|vorig\w*|geçen|"
          r"gecen|keçən|kecen)")
@@ -45,14 +26,6 @@ _LAST_YEAR = re.compile(rf"\b{_LAST}\s+{_YEAR_WORD}\b", re.IGNORECASE)
 _THIS_YEAR = re.compile(rf"\b{_THIS}\s+{_YEAR_WORD}\b", re.IGNORECASE)
 _LAST_MONTH = re.compile(rf"\b{_LAST}\s+{_MONTH_WORD}\b", re.IGNORECASE)
 _BARE_YEAR = re.compile(r"(?<![\d.-])" + _YEAR + r"(?![\d.-]\d)")
-
-
-def _month_number(word: str) -> int | None:
-    w = word.lower().split("'")[0]
-    for stem in sorted(_STEM, key=len, reverse=True):
-        if w == stem or (stem not in _EXACT and w.startswith(stem)):
-            return _STEM[stem]
-    return None
 
 
 def _month_range(year: int, month: int) -> tuple[str, str]:
@@ -70,12 +43,12 @@ def question_period(question: str, today: date | None = None) -> tuple[str, str]
     for pattern in (_MONTH_YEAR, _YEAR_MONTH):
         m = pattern.search(question)
         if m:
-            month = _month_number(m.group("month"))
+            month = month_number(m.group("month"), strict=True)
             if month:
                 return _month_range(int(m.group("year")), month)
     m = _LAST_MONTH_NAME.search(question)
     if m:
-        month = _month_number(m.group("month"))
+        month = month_number(m.group("month"), strict=True)
         if month:
             year = today.year if month < today.month else today.year - 1
             return _month_range(year, month)

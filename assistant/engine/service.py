@@ -1,48 +1,47 @@
-"""The one factory: builds embedders, store, retriever and answerer lazily from a Config."""
+"""The assistant engine: index, search and answer over one store.
+
+``Assistant`` takes its collaborators (store, embedders) as arguments; those not given are
+built from the config, the models on first use. Nothing here touches the process
+environment: the entry point does (``assistant.app.environment``).
+"""
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import cached_property
 from pathlib import Path
 
-# The product never reaches a model hub or analytics host, whoever starts it.
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-os.environ["ANONYMIZED_TELEMETRY"] = "False"
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from corpus import StoreError, check_folder, detect_lang, find_files
+from index import Embedder, Hit, IndexReport, KeywordIndex, Store, index_corpus, load_embedder
+from index.pipeline import Progress, PruneRefused
 
-from corpus import StoreError, UsageError, check_folder, detect_lang, find_files  # noqa: E402
-from index import (  # noqa: E402
-    Hit,
-    IndexReport,
-    KeywordIndex,
-    Store,
-    index_corpus,
-    load_embedder,
-)
-from index.pipeline import Progress, PruneRefused  # noqa: E402
-
-from .answer import ExtractiveAnswerer  # noqa: E402
-from .config import Config  # noqa: E402
-from .model import Answer  # noqa: E402
-from .retrieval import Filters, Retriever, Weights  # noqa: E402
+from .answer import ExtractiveAnswerer
+from .checks import check_question
+from .config import Config
+from .model import Answer
+from .retrieval import Filters, Retriever, Weights
 
 
 class Assistant:
     """Question answering over one store; heavy parts are built on first use."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, store: Store | None = None,
+                 embedders: Sequence[Embedder] | None = None):
         self.config = config
-        self.store = Store(config.store)
+        self.store = store if store is not None else Store(config.store)
+        self._embedders = list(embedders) if embedders is not None else None
+        self._retriever: Retriever | None = None
+        self._answerer: ExtractiveAnswerer | None = None
+        self._generation: str | None = None
 
-    @cached_property
-    def embedders(self):
-        return [load_embedder(name, self.config.threads) for name in self.config.embedders]
+    @property
+    def embedders(self) -> list[Embedder]:
+        """The configured models, loaded on first use unless given to the constructor."""
+        if self._embedders is None:
+            self._embedders = [load_embedder(name, self.config.threads, self.config.cache_dir())
+                               for name in self.config.embedders]
+        return self._embedders
 
     # -- indexing -------------------------------------------------------------------------
     def index(self, progress: Progress | None = None, prune: bool = False) -> IndexReport:
@@ -60,7 +59,7 @@ class Assistant:
             report = index_corpus(root, self.store, self.embedders, self.config.fields(),
                                   progress, self.config.index_batch, prune)
             self._generation = self.store.generation()
-        self.__dict__.pop("retriever", None)  # reload the keyword index on next question
+        self._retriever = None  # reload the keyword index on next question
         return report
 
     def is_indexed(self) -> bool:
@@ -91,8 +90,14 @@ class Assistant:
         return report
 
     # -- asking ---------------------------------------------------------------------------
-    @cached_property
+    @property
     def retriever(self) -> Retriever:
+        """The hybrid retriever over the store, built on first use and after each index run."""
+        if self._retriever is None:
+            self._retriever = self._build_retriever()
+        return self._retriever
+
+    def _build_retriever(self) -> Retriever:
         loaded = KeywordIndex.load(self.store.keyword_dir)
         if loaded is None:
             raise StoreError(
@@ -104,17 +109,20 @@ class Assistant:
                           models=self.config.model_weights())
         return Retriever(self.store, self.embedders, loaded[0], weights)
 
-    @cached_property
+    @property
     def answerer(self) -> ExtractiveAnswerer:
-        return ExtractiveAnswerer(self.embedders, min_evidence=self.config.min_evidence)
+        if self._answerer is None:
+            self._answerer = ExtractiveAnswerer(self.embedders,
+                                                min_evidence=self.config.min_evidence)
+        return self._answerer
 
     def _fresh(self) -> None:
         """Reopen the store if an ``index`` run (in any process) changed it since it was
         opened: Chroma caches its vector index per process, and a stale one fails."""
         generation = self.store.generation()
-        if self.__dict__.get("_generation", generation) != generation:
+        if self._generation is not None and self._generation != generation:
             self.store.close()
-            self.__dict__.pop("retriever", None)
+            self._retriever = None
             generation = self.store.generation()
         self._generation = generation
 
@@ -190,13 +198,3 @@ def _source_matches(article: dict, source: str) -> bool:
     if source.endswith("/"):
         return article["source"].startswith(source)
     return (article.get("site") or "").lower() == source.lower()
-
-
-def check_question(question: str) -> str:
-    q = " ".join((question or "").split())
-    if not q:
-        raise UsageError("the question is empty: type a question, e.g. "
-                         "\"Who is the Secretary-General of the OTS?\".")
-    if len(q) > 2000:
-        raise UsageError(f"the question is {len(q)} characters long: keep it under 2000.")
-    return q

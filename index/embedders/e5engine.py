@@ -273,10 +273,10 @@ def choose_backend(folder: Path, threads: int, say: Say | None = None) -> dict:
     return record
 
 
-def backend_line(threads: int) -> str:
+def backend_line(threads: int, cache: Path | None = None) -> str:
     """One line for ``config``: the backend, the CPU it was timed on and the rates; reads
     the record only (nothing is built or timed)."""
-    record = recorded_choice(default_cache() / NAME, threads)
+    record = recorded_choice((cache or default_cache()) / NAME, threads)
     if record is None:
         sig = signature(threads)
         return (f"not timed yet ({sig['cpu']}; {' '.join(sig['features'])}): timed once on "

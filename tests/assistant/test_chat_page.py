@@ -170,7 +170,7 @@ def test_sources_panel_highlights_quotes_and_embeds_escaped_articles():
 # -- the page's callbacks around a fake assistant (fast) -------------------------------------
 @pytest.fixture
 def page(tmp_path):
-    from assistant.app.ui.page import Page
+    from assistant.app.ui.callbacks import Page
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from corpus import Article, load_corpus, scan_corpus
-from corpus.formats import decode, normalise_date, normalise_lang
+from corpus.dates import normalise_date
+from corpus.formats import decode, normalise_lang
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 CUSTOM = {"id": ("uid",), "title": ("headline",), "text": ("story",), "date": ("published",)}

@@ -4,7 +4,7 @@ import pytest
 
 from corpus import CorpusError, load_corpus, parse_article, sentence_spans
 from corpus.clean import clean
-from corpus.loader import find_dateline
+from corpus.dates import find_dateline
 from tests.conftest import BUNDLED
 
 

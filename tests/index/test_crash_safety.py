@@ -157,8 +157,8 @@ def test_deleted_and_changed_articles_leave_no_trace(corpus, reference, tmp_path
     store = tmp_path / "store"
     _run(folder, store)
     victims = sorted(folder.glob("*.txt"))[:3]
-    reader = Assistant(Config(corpus=str(folder), store=str(store)))  # like a running 'serve'
-    reader.__dict__["embedders"] = embedders
+    # like a running 'serve'
+    reader = Assistant(Config(corpus=str(folder), store=str(store)), embedders=embedders)
     question = "Где прошла встреча с генеральным секретарем ОТГ?"
     assert reader.search(question, k=40)
     for v in victims:

@@ -196,20 +196,20 @@ def test_assistant_indexes_again_when_an_embedder_is_new_or_changed(tmp_path):
     from assistant.engine.service import Assistant
 
     corpus = write_corpus(tmp_path / "c")
-    app = Assistant(Config(corpus=str(corpus), store=str(tmp_path / "store")))
-    app.__dict__["embedders"] = [HashEmbedder("1")]  # a fast stand-in for the real models
+    cfg = Config(corpus=str(corpus), store=str(tmp_path / "store"))
+    app = Assistant(cfg, embedders=[HashEmbedder("1")])  # a fast stand-in for the real models
     assert not app.is_indexed()
     app.ensure_indexed()
     assert app.is_indexed()
     kept, other = HashEmbedder("1"), HashEmbedder("1")
     other.name = "hash-other"
-    app.__dict__["embedders"] = [kept, other]  # an embedder added to the config
+    app = Assistant(cfg, embedders=[kept, other])  # an embedder added to the config
     assert not app.is_indexed()
     report = app.ensure_indexed()
     assert report is not None and other.embedded == _units(app.store, other.name) > 0
     assert kept.embedded == 0  # only the new model embeds
     assert app.is_indexed()
-    app.__dict__["embedders"] = [kept, HashEmbedder("2")]  # then its version changes
+    app = Assistant(cfg, embedders=[kept, HashEmbedder("2")])  # then its version changes
     assert not app.is_indexed()
 
 

@@ -2,21 +2,21 @@
 
 Pure functions of the conversation (no Gradio). Every piece of article text, title and
 question goes through ``html.escape``; the only markup is what these functions write. Markers
-and sources carry ``data-turn``/``data-n`` so the page script (``PAGE_JS``) can open the whole
+and sources carry ``data-turn``/``data-n`` so the page script (``page.js``) can open the whole
 article with the quote highlighted; each turn's cited articles are embedded (hidden) in the
 sources panel, so opening one needs no round trip.
 """
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from collections.abc import Callable
 from html import escape
 
 from assistant.engine.conversation import Turn
 from assistant.engine.model import Answer, Citation
+from corpus.citations import MARKER
 
-_MARKER = re.compile(r"\[(\d+)\]")
 LANG_NAMES = {"en": "English", "ru": "Russian", "de": "German", "tr": "Turkish",
               "az": "Azerbaijani", "es": "Spanish", "uk": "Ukrainian"}
 
@@ -49,7 +49,7 @@ def answer_html(turn: Turn, t: int, shown: str | None = None, done: bool = True)
     text = ans.text if shown is None else shown
     state = "done" if done else "streaming"
     if ans.answerable:
-        body = _MARKER.sub(
+        body = MARKER.sub(
             lambda m: (f'<a class="cite" href="#src-{t}-{m[1]}" '
                        f'title="open source {m[1]}">[{m[1]}]</a>'),
             _lines(text))
@@ -188,108 +188,42 @@ def _turn_sources(turn: Turn, t: int, article: ArticleLookup, chunk: ChunkLookup
     return "".join(items) + arts
 
 
-# The page script: one delegated listener, so it works for HTML that streams in later.
-PAGE_JS = r"""
-<script>
-(() => {
-  function viewer() {
-    let v = document.getElementById('article-viewer');
-    if (v) return v;
-    v = document.createElement('div');
-    v.id = 'article-viewer';
-    v.setAttribute('role', 'dialog');
-    v.setAttribute('aria-modal', 'true');
-    v.hidden = true;
-    v.innerHTML = '<div class="viewer-bar"><span>Article</span>' +
-      '<button type="button" id="article-close" aria-label="Close the article">Close ✕</button>' +
-      '</div><div class="viewer-body"></div>';
-    document.body.appendChild(v);
-    v.querySelector('#article-close').addEventListener('click', () => { v.hidden = true; });
-    return v;
-  }
-  function open(turn, doc, n) {
-    const art = document.querySelector(
-      `.article-full[data-turn="${turn}"][data-doc="${CSS.escape(doc)}"]`);
-    if (!art) return;
-    const v = viewer();
-    const body = v.querySelector('.viewer-body');
-    body.innerHTML = art.innerHTML;
-    body.dataset.doc = doc;
-    v.hidden = false;
-    let target = null;
-    if (n) {
-      body.querySelectorAll('mark.q').forEach(m => {
-        const on = m.dataset.ns.split(' ').includes(String(n));
-        m.classList.toggle('active', on);
-        if (on && !target) target = m;
-      });
-    }
-    if (target) target.scrollIntoView({block: 'center'});
-    else body.scrollTop = 0;
-  }
-  document.addEventListener('click', (e) => {
-    const cite = e.target.closest('a.cite');
-    if (cite) {
-      e.preventDefault(); e.stopPropagation();
-      const m = (cite.getAttribute('href') || '').match(/^#src-(\d+)-(\d+)$/);
-      const src = m && document.querySelector(`.src[data-turn="${m[1]}"][data-n="${m[2]}"]`);
-      if (src) open(src.dataset.turn, src.dataset.doc, src.dataset.n);
-      return;
-    }
-    const also = e.target.closest('a.also-link');
-    if (also) { e.preventDefault(); open(also.dataset.turn, also.dataset.doc, null); return; }
-    const src = e.target.closest('.src');
-    if (src && !e.target.closest('a')) open(src.dataset.turn, src.dataset.doc, src.dataset.n);
-  }, true);
-  document.addEventListener('keydown', (e) => {
-    const v = document.getElementById('article-viewer');
-    if (e.key === 'Escape' && v) v.hidden = true;
-    const src = e.target.closest && e.target.closest('.src');
-    if (src && (e.key === 'Enter' || e.key === ' ')) {
-      e.preventDefault(); open(src.dataset.turn, src.dataset.doc, src.dataset.n);
-    }
-  });
-})();
-</script>
-"""
+def corpus_html(cat: list[dict], indexed_at: str, corpus: str, store: str) -> str:
+    """The Corpus tab's summary: counts, when indexed, where, and articles by language and
+    month."""
+    if not cat:
+        return "<p>Nothing is indexed yet: press Re-index.</p>"
+    chunks = sum(a["n_chunks"] or 0 for a in cat)
+    by_lang = Counter(a["lang"] or "?" for a in cat)
+    by_month = Counter((a["date"] or "undated")[:7] for a in cat)
+    rows = "".join(f"<tr><td style='text-align:left'>{escape(LANG_NAMES.get(k, k))} "
+                   f"({escape(k)})</td><td>{v}</td></tr>" for k, v in sorted(by_lang.items()))
+    months = "".join(f"<tr><td style='text-align:left'>{escape(k)}</td><td>{v}</td></tr>"
+                     for k, v in sorted(by_month.items()))
+    return (f"<p><b>{len(cat)}</b> articles, <b>{chunks}</b> chunks; last indexed "
+            f"<b>{escape(indexed_at)}</b>.<br>Corpus folder <code>{escape(corpus)}</code>, "
+            f"store <code>{escape(store)}</code>.</p>"
+            "<div style='display:flex;gap:24px;flex-wrap:wrap'>"
+            f"<table><tr><th>language</th><th>articles</th></tr>{rows}</table>"
+            f"<table><tr><th>month</th><th>articles</th></tr>{months}</table></div>")
 
-CSS = """
-#chat .answer a.cite, #sources a.cite {font-weight: 600; text-decoration: none; color: #2f54eb;
-  padding: 0 1px; cursor: pointer;}
-.filters-used, .context-used {font-size: .85em; color: #555; margin-bottom: 4px;}
-.refusal {border-left: 4px solid #d08b2c; background: #fff7e6; color: #5c3c00;
-  padding: 6px 10px; border-radius: 4px;}
-.refusal .hint {font-size: .85em;}
-.src {border-left: 3px solid #6b8afd; padding: 6px 10px; margin: 8px 0; cursor: pointer;
-  border-radius: 4px;}
-.src:hover, .src:focus {background: rgba(107, 138, 253, .08); outline: none;}
-.src.closest {border-left-color: #d08b2c;}
-.closest-head {font-weight: 600; color: #8a5a12;}
-.src .num {color: #2f54eb; font-weight: 700;}
-.meta {color: #666; font-size: .85em;}
-.passage {margin-top: 4px; font-size: .92em; line-height: 1.45; overflow-wrap: anywhere;}
-mark.q {background: #fff1a8; color: inherit; padding: 0 1px;}
-mark.q.active {background: #ffd43b; outline: 2px solid #f08c00;}
-.also {font-size: .85em; margin-top: 4px;}
-.sources-empty {color: #777; font-size: .9em;}
-.turn-sources summary {cursor: pointer; color: #555; margin: 6px 0;}
-#article-viewer {position: fixed; top: 0; right: 0; width: min(720px, 100vw); height: 100vh;
-  background: var(--background-fill-primary, #fff); color: var(--body-text-color, #222);
-  box-shadow: -4px 0 16px rgba(0,0,0,.25); z-index: 1000; display: flex;
-  flex-direction: column;}
-#article-viewer[hidden] {display: none;}
-#article-viewer .viewer-bar {display: flex; justify-content: space-between; align-items: center;
-  padding: 8px 14px; border-bottom: 1px solid #ddd; font-weight: 600;}
-#article-viewer .viewer-bar button {border: 1px solid #bbb; border-radius: 4px;
-  padding: 2px 10px; background: transparent; cursor: pointer; color: inherit;}
-#article-viewer .viewer-body {overflow-y: auto; padding: 10px 16px 40px;}
-#article-viewer .article-text {white-space: pre-wrap; line-height: 1.55; overflow-wrap: anywhere;}
-#corpus-summary table, #eval-headline table {border-collapse: collapse; margin: 6px 0;}
-#corpus-summary td, #corpus-summary th, #eval-headline td, #eval-headline th {
-  border: 1px solid #ddd; padding: 3px 8px; text-align: right;}
-@media (max-width: 640px) {
-  .gradio-container {padding-left: 6px !important; padding-right: 6px !important;}
-  #article-viewer {width: 100vw;}
-  .src {padding: 4px 6px;}
-}
-"""
+
+def index_status(report) -> str:
+    """One index run's outcome (an ``index.IndexReport``), with the files it skipped."""
+    skipped = "".join(f"<br>skipped {escape(s.source)}: {escape(s.reason)}"
+                      for s in report.skipped_files)
+    return (f"Indexed {report.articles} articles ({report.counts()}), {report.chunks} chunks "
+            f"in {report.seconds:.1f} s.{skipped}")
+
+
+def eval_html(testset: str, summary: dict, table: str, missing: set[str]) -> str:
+    """The Evaluation tab's result: the test set, how many passed, the metrics table."""
+    warn = (f"<p>⚠️ {len(missing)} expected article id(s) are not in this index (e.g. "
+            f"{escape(sorted(missing)[0])}): this test set was written for another "
+            "corpus.</p>" if missing else "")
+    return (f"<p>Test set <code>{escape(testset)}</code>: {summary['questions']} questions, "
+            f"passed {summary['passed']:.3f}.</p>{warn}{table}")
+
+
+def error_html(exc: Exception) -> str:
+    return f"⚠️ {escape(str(exc))}"

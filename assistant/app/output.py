@@ -1,0 +1,74 @@
+"""What the command line prints: answers, hits, an article, skipped files (text or JSON)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def _meta(*values: str | None) -> str:
+    return ", ".join(v for v in values if v)
+
+
+def answer(ans, qid, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(ans.to_dict(qid), ensure_ascii=False), flush=True)
+        return
+    if qid is not None:
+        print(f"# {qid}: {ans.question}")
+    print(ans.text)
+    for c in ans.citations:
+        print(f"  [{c.n}] {c.title} ({_meta(c.date, c.lang)}) {c.article_id}:{c.start}-{c.end}"
+              f"\n      “{c.quote}”")
+        if c.also_reported_in:
+            print("      also reported in: " + "; ".join(
+                f"{o['title']} ({_meta(o['date'], o['lang'])})" for o in c.also_reported_in))
+    print(flush=True)
+
+
+def hits(question: str, found, qid, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"id": qid, "question": question, "hits": [
+            {"rank": h.rank, "doc_id": h.chunk.article_id, "chunk_id": h.chunk.id,
+             "score": h.score, "lang": h.chunk.lang, "date": h.chunk.date,
+             "title": h.chunk.title, "text": h.chunk.text} for h in found]},
+            ensure_ascii=False), flush=True)
+        return
+    print(f"# {question}")
+    for h in found:
+        text = " ".join(h.chunk.text.split())
+        print(f"{h.rank:2d}. {h.score:6.2f}  {h.chunk.id}  ({h.chunk.date}, {h.chunk.lang})  "
+              f"{text[:160]}")
+    print(flush=True)
+
+
+def article(rec: dict, also: list[dict], with_removed: bool, as_json: bool) -> None:
+    """An indexed article's record; ``with_removed`` adds what the cleaner took out."""
+    from corpus.loader import removed_lines
+
+    removed = removed_lines(rec["raw"], rec["text"])
+    if as_json:
+        out = {k: rec[k] for k in ("id", "title", "date", "lang", "site", "url", "source",
+                                   "sha256", "n_chunks", "text")}
+        out["also_reported_in"] = also
+        if with_removed:
+            out["removed_lines"] = removed
+        print(json.dumps(out, ensure_ascii=False))
+        return
+    for key in ("id", "title", "date", "lang", "site", "url", "source", "n_chunks"):
+        print(f"{key:9} {rec[key] if rec[key] is not None else '-'}")
+    for o in also:
+        print(f"also reported in: {o['doc_id']} ({o['lang']}, {o['date']}) {o['title']}")
+    print(f"\n{rec['text']}\n")
+    if with_removed:
+        print(f"removed by the cleaner ({len(removed)} lines):")
+        for line in removed:
+            print(f"  - {line}")
+
+
+def skipped(report) -> None:
+    """One line per file left out of the index, on stderr."""
+    if report.skipped_files:
+        print(f"skipped {len(report.skipped_files)} file(s):", file=sys.stderr)
+        for s in report.skipped_files:
+            print(f"  {s.source}: {s.reason}", file=sys.stderr)

@@ -1,0 +1,304 @@
+"""The page's callbacks: what each button and box does, per browser session.
+
+A thin layer over the Assistant: answers, filters and indexing are the engine's; the HTML is
+``render``'s; follow-ups, feedback and export are ``conversation``'s; the components and their
+wiring are ``layout``'s. Each browser tab has its own conversation and filters (``gr.State``
+and component values are per session). Work that touches the store (questions, re-indexing,
+evaluation) takes one lock, so a question asked during a re-index waits for it instead of
+failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import re
+import tempfile
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.engine.checks import check_question
+from assistant.engine.conversation import (
+    Turn,
+    append_jsonl,
+    contextual_question,
+    conversation_markdown,
+    feedback_record,
+)
+from assistant.engine.retrieval import Filters
+from assistant.engine.service import Assistant
+from corpus import AssistantError, UsageError
+from corpus.citations import marker_numbers
+from corpus.dates import check_date
+from corpus.formats import SUFFIXES
+
+from .render import (
+    LANG_NAMES,
+    answer_html,
+    corpus_html,
+    error_html,
+    eval_html,
+    index_status,
+    sources_html,
+)
+
+FEEDBACK_FILE = "feedback.jsonl"
+UPLOAD_FOLDER = "uploads"
+STREAM_WORDS = 3  # words per streamed update
+
+
+class Page:
+    """Callbacks of one app; Gradio calls them per session with that session's values."""
+
+    def __init__(self, app: Assistant):
+        self.app = app
+        self.lock = threading.Lock()  # questions, re-indexing and evaluation take turns
+        self.feedback_path = Path(app.config.store) / FEEDBACK_FILE
+
+    # -- lookups for rendering -------------------------------------------------------------
+    def chunk(self, chunk_id: str) -> tuple[int, int] | None:
+        c = self.app.retriever.by_id.get(chunk_id)
+        return (c.start, c.end) if c else None
+
+    def sources(self, turns: list[Turn], upto: int | None = None) -> str:
+        return sources_html(turns, self.app.article, self.chunk, upto)
+
+    # -- filters ---------------------------------------------------------------------------
+    def filters(self, langs: list[str] | None, since: str, until: str,
+                sources: list[str] | None) -> tuple[Filters, str]:
+        """The retrieval filters and their one-line description (raises UsageError)."""
+        since, until = _date_or_none(since, "From"), _date_or_none(until, "To")
+        if since and until and since > until:
+            raise UsageError(f"the date range {since} to {until} is empty: put the earlier "
+                             "date in From.")
+        langs = [lang for lang in (langs or []) if lang]
+        articles = self.app.source_filter(list(sources or []))
+        shown = []
+        if langs:
+            shown.append("languages " + ", ".join(langs))
+        if since or until:
+            shown.append(f"dates {since or '…'} to {until or '…'}")
+        if sources:
+            shown.append("sources " + ", ".join(sources))
+        return Filters(tuple(langs), since, until, articles), "; ".join(shown)
+
+    def filter_choices(self) -> tuple[list[tuple[str, str]], list[str]]:
+        cat = self.app.catalogue()
+        langs = Counter(a["lang"] or "?" for a in cat)
+        lang_choices = [(f"{LANG_NAMES.get(code, code)} ({n})", code)
+                        for code, n in sorted(langs.items()) if code != "?"]
+        return lang_choices, self.app.source_options()
+
+    # -- chat ------------------------------------------------------------------------------
+    def history(self, turns: list[Turn], last: str | None = None,
+                done: bool = True) -> list[dict[str, str]]:
+        msgs = []
+        for t, turn in enumerate(turns):
+            partial = last if t == len(turns) - 1 else None
+            msgs.append(_question(turn.question))
+            msgs.append({"role": "assistant", "content": answer_html(
+                turn, t, partial, done or t < len(turns) - 1)})
+        return msgs
+
+    def respond(self, message: str, turns: list[Turn] | None, langs, since, until, sources):
+        """Stream one answer: the question at once, then the answer a few words per update
+        (sent as fast as they render), each source appearing with its first marker."""
+        turns = list(turns or [])
+        try:
+            message = check_question(message)
+            flt, shown = self.filters(langs, since, until, sources)
+        except AssistantError as exc:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), error_html(exc)
+            return
+        pending = self.history(turns) + [
+            _question(message),
+            {"role": "assistant", "content": '<div class="pending">Searching the corpus…</div>'}]
+        waiting = not self.lock.acquire(blocking=False)
+        if waiting:
+            pending[-1]["content"] = ('<div class="pending">The index is busy (re-indexing or '
+                                      "evaluating); your question is next…</div>")
+        yield pending, gr.skip(), "", turns, ""
+        if waiting:
+            self.lock.acquire()
+        try:
+            query = contextual_question(message, [t.question for t in turns])
+            ans = self.app.ask(query, filters=flt)
+        except AssistantError as exc:
+            yield self.history(turns), gr.skip(), message, turns, error_html(exc)
+            return
+        finally:
+            self.lock.release()
+        turn = Turn(message, query, ans, shown)
+        turns = turns + [turn]
+        if ans.answerable:  # in pieces as they render (no pause), sources with their markers
+            words = re.findall(r"\S+\s*", ans.text)
+            for i in range(STREAM_WORDS, len(words), STREAM_WORDS):
+                prefix = "".join(words[:i])
+                yield (self.history(turns, prefix, done=False),
+                       self.sources(turns, max(marker_numbers(prefix) or [0])), "", turns, "")
+        yield self.history(turns), self.sources(turns), "", turns, ""
+
+    def like(self, turns: list[Turn] | None, comment: str, data: gr.LikeData
+             ) -> tuple[str, str]:
+        turns = list(turns or [])
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        t = int(index) // 2
+        if not (0 <= t < len(turns)) or data.liked not in (True, False):
+            return "Rating removed from the page (lines already saved stay in the file).", comment
+        rating = "up" if data.liked else "down"
+        append_jsonl(self.feedback_path, feedback_record(turns[t], rating, comment or ""))
+        note = " with your comment" if (comment or "").strip() else ""
+        return (f"Thanks: thumbs {rating} on answer {t + 1}{note} saved to "
+                f"`{html.escape(str(self.feedback_path))}`.", "")
+
+    def export(self, turns: list[Turn] | None):
+        if not turns:
+            return gr.update(visible=False), "Nothing to export yet: ask a question first."
+        folder = Path(tempfile.mkdtemp(prefix="conversation-"))
+        path = folder / f"conversation-{dt.datetime.now():%Y%m%d-%H%M%S}.md"
+        path.write_text(conversation_markdown(turns), encoding="utf-8")
+        return gr.update(value=str(path), visible=True), f"Exported {len(turns)} question(s)."
+
+    # -- corpus tab --------------------------------------------------------------------------
+    def corpus_summary(self) -> tuple[str, list[list[Any]]]:
+        cat = self.app.catalogue()
+        gen = self.app.store.generation()
+        when = (dt.datetime.fromtimestamp(float(gen)).strftime("%Y-%m-%d %H:%M:%S")
+                if gen else "unknown")
+        table = [[a["id"], a["title"], a["lang"], a["date"], a.get("site") or "", a["source"],
+                  a["n_chunks"]] for a in cat]
+        return corpus_html(cat, when, str(self.app.config.corpus),
+                           str(self.app.config.store)), table
+
+    def reindex(self, progress) -> str:
+        def report(step) -> None:
+            progress((step.done, max(step.total, 1)), desc=f"indexing ({step.figures()})",
+                     unit="files")
+
+        progress(0, desc="waiting for the index" if self.lock.locked() else "starting")
+        with self.lock:
+            try:
+                r = self.app.index(progress=report)
+            except AssistantError as exc:
+                return f"⚠️ Re-indexing failed: {html.escape(str(exc))}"
+        return index_status(r)
+
+    def upload(self, files: list[str] | None) -> tuple[str, bool]:
+        """Copy uploaded article files into the corpus (``uploads/``), never overwriting a
+        different file; each file is written whole or not at all."""
+        if not files:
+            raise UsageError("no file chosen: pick one or more article files to upload.")
+        target = Path(self.app.config.corpus) / UPLOAD_FOLDER
+        added, notes = [], []
+        for f in files:
+            src = Path(f)
+            name = src.name
+            if src.suffix.lower() not in SUFFIXES:
+                notes.append(f"{name}: not an article file (use {', '.join(SUFFIXES)})")
+                continue
+            dest = target / name
+            data = src.read_bytes()
+            if dest.exists():
+                notes.append(f"{name}: already in the corpus" if dest.read_bytes() == data else
+                             f"{name}: a different file of that name is already in "
+                             f"{UPLOAD_FOLDER}/; rename it and upload again")
+                continue
+            target.mkdir(parents=True, exist_ok=True)
+            tmp = target / f".{name}.part"
+            tmp.write_bytes(data)
+            os.replace(tmp, dest)
+            added.append(name)
+        msg = (f"Added {len(added)} file(s) to {UPLOAD_FOLDER}/: {', '.join(added)}."
+               if added else "No file added.")
+        return msg + "".join(f"<br>⚠️ {html.escape(n)}" for n in notes), bool(added)
+
+    # -- evaluation tab ------------------------------------------------------------------
+    def evaluate(self, which: str, uploaded, progress):
+        from eval import by_language, load_testset, summarize
+        from eval.report import cell, headline_html
+        from eval.testset import SEED
+
+        from ..evaluate import run_on
+
+        path = SEED
+        if which != "shipped":
+            if not uploaded:
+                raise UsageError("no test set uploaded: choose a .jsonl file in the test-set "
+                                 "format, or pick the shipped test set.")
+            path = Path(uploaded)
+        items = load_testset(path)
+        known = {a["id"] for a in self.app.catalogue()}
+        missing = {d for it in items for d in it.expected_docs} - known
+
+        def locked(fn):
+            def call(q):
+                with self.lock:
+                    return fn(q)
+            return call
+
+        progress(0, desc="evaluating")
+        records = run_on(self.app, items, guard=locked)
+        summary, per_lang = summarize(records), by_language(records)
+        report = eval_html(Path(path).name, summary, headline_html(summary, per_lang), missing)
+        rows = [[r.item.id, r.item.lang, r.item.question, "yes" if r.passed else "no",
+                 "refused" if r.scores["refused"] else "answered",
+                 cell(r.scores.get("hit@5")), cell(r.scores.get("citation_recall")),
+                 round(r.latency_ms), r.answer["answer"][:300]] for r in records]
+        return report, rows
+
+
+    # -- the events, as the layout wires them --------------------------------------------
+    def on_load(self):
+        """Filter choices and the corpus tab, fresh for each visit."""
+        lang_choices, source_choices = self.filter_choices()
+        summary, table = self.corpus_summary()
+        return (gr.update(choices=lang_choices), gr.update(choices=source_choices), summary,
+                table)
+
+    def cleared(self):
+        return [], self.sources([]), "", [], "", gr.update(visible=False)
+
+    def reindex_clicked(self, progress=gr.Progress()):  # noqa: B008 - Gradio's progress idiom
+        return (self.reindex(progress), *self.on_load())
+
+    def upload_clicked(self, files, progress=gr.Progress()):  # noqa: B008
+        try:
+            msg, added = self.upload(files)
+        except AssistantError as exc:
+            return (error_html(exc), *[gr.skip()] * 4)
+        if not added:
+            return (msg, *[gr.skip()] * 4)
+        return (f"{msg}<br>{self.reindex(progress)}", *self.on_load())
+
+    def evaluate_clicked(self, which, uploaded,
+                         progress=gr.Progress(track_tqdm=True)):  # noqa: B008
+        try:
+            return (*self.evaluate(which, uploaded, progress), "")
+        except AssistantError as exc:
+            return gr.skip(), gr.skip(), error_html(exc)
+
+    def ask_api(self, question: str) -> dict[str, Any]:
+        """The plain JSON endpoint for scripts: the `ask --json` object."""
+        with self.lock:
+            return self.app.ask(question).to_dict()
+
+
+def _question(text: str) -> dict[str, str]:
+    return {"role": "user", "content": f'<div class="question">{html.escape(text)}</div>'}
+
+
+def _date_or_none(value: str | None, label: str) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return check_date(value)
+    except ValueError as exc:
+        raise UsageError(f"{label}: {exc}, e.g. 2025-12-01.") from None
+
+

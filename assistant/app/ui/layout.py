@@ -1,0 +1,160 @@
+"""The page's layout: three tabs of components, wired to the callbacks of ``Page``.
+
+Chat (cited answers, sources, filters, follow-ups, feedback), Corpus (what is indexed,
+re-index, upload) and Evaluation (run a test set, see the metrics). Nothing here decides
+anything: what a click does is in ``callbacks``, the HTML in ``render``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import gradio as gr
+
+from assistant.engine.service import Assistant
+from corpus.formats import SUFFIXES
+
+from .callbacks import UPLOAD_FOLDER, Page
+
+HERE = Path(__file__).resolve().parent
+TITLE = ("## News assistant\nAsk about the indexed news in English, Russian, German, Turkish "
+         "or Azerbaijani; every answer quotes the passages it rests on (click a [n] or a "
+         "source to read the whole article).")
+
+
+def _filters() -> SimpleNamespace:
+    with gr.Accordion("Filters (applied to retrieval)", open=False, elem_id="filters"):
+        langs = gr.CheckboxGroup(label="Source languages (none = all)", choices=[],
+                                 elem_id="filter-langs")
+        with gr.Row():
+            since = gr.Textbox(label="From (YYYY-MM-DD)", elem_id="since", min_width=120)
+            until = gr.Textbox(label="To (YYYY-MM-DD)", elem_id="until", min_width=120)
+        sources = gr.Dropdown(label="Sources or corpus folders (none = all)", choices=[],
+                              multiselect=True, elem_id="filter-sources")
+    return SimpleNamespace(langs=langs, since=since, until=until, sources=sources)
+
+
+def _chat_tab(page: Page) -> SimpleNamespace:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=300):
+            f = _filters()
+            chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat",
+                              sanitize_html=True, buttons=["copy"],
+                              feedback_options=("Like", "Dislike"),
+                              placeholder="Ask a question below; answers cite their sources "
+                                          "as [1], [2] …")
+            box = gr.Textbox(label="Question", elem_id="question", lines=1,
+                             placeholder="Who is the Secretary-General of the Organization of "
+                                         "Turkic States?")
+            with gr.Row():
+                send = gr.Button("Ask", variant="primary", elem_id="ask", min_width=60)
+                clear = gr.Button("Clear", elem_id="clear", min_width=60)
+                export = gr.Button("Export .md", elem_id="export", min_width=60)
+            status = gr.Markdown(elem_id="status")
+            comment = gr.Textbox(label="Comment (optional): type it, then rate an answer with "
+                                 "its thumbs up or down", elem_id="comment", lines=1)
+            export_file = gr.File(label="Conversation", visible=False, elem_id="export-file")
+        with gr.Column(scale=2, min_width=300):
+            gr.Markdown("### Sources")
+            sources = gr.HTML(page.sources([]), elem_id="sources")
+    return SimpleNamespace(filters=f, chat=chat, box=box, send=send, clear=clear,
+                           export=export, status=status, comment=comment,
+                           export_file=export_file, sources=sources)
+
+
+def _corpus_tab() -> SimpleNamespace:
+    summary = gr.HTML(elem_id="corpus-summary")
+    with gr.Row():
+        reindex = gr.Button("Re-index the corpus", elem_id="reindex", variant="primary")
+    status = gr.Markdown(elem_id="corpus-status")
+    files = gr.File(label=f"Upload articles ({', '.join(SUFFIXES)}); they go to "
+                    f"{UPLOAD_FOLDER}/ in the corpus and are indexed at once",
+                    file_count="multiple", file_types=list(SUFFIXES), elem_id="upload")
+    upload = gr.Button("Add to the corpus and index", elem_id="upload-btn")
+    articles = gr.Dataframe(headers=["id", "title", "lang", "date", "site", "source",
+                                     "chunks"], interactive=False, wrap=True,
+                            elem_id="articles")
+    return SimpleNamespace(summary=summary, reindex=reindex, status=status, files=files,
+                           upload=upload, articles=articles)
+
+
+def _eval_tab() -> SimpleNamespace:
+    gr.Markdown("Runs a test set through the assistant on this index and scores every answer "
+                "(the metrics of `python -m assistant eval`).")
+    which = gr.Radio([("Shipped test set (seed_qa.jsonl)", "shipped"),
+                      ("Uploaded test set", "uploaded")], value="shipped", label="Test set",
+                     elem_id="eval-which")
+    testset = gr.File(label="Test set (.jsonl)", file_types=[".jsonl"], type="filepath",
+                      elem_id="eval-upload")
+    run = gr.Button("Run evaluation", variant="primary", elem_id="eval-run")
+    status = gr.Markdown(elem_id="eval-status")
+    headline = gr.HTML(elem_id="eval-headline")
+    results = gr.Dataframe(headers=["id", "lang", "question", "passed", "outcome", "hit@5",
+                                    "citation recall", "ms", "answer"],
+                           interactive=False, wrap=True, elem_id="eval-results")
+    return SimpleNamespace(which=which, testset=testset, run=run, status=status,
+                           headline=headline, results=results)
+
+
+def _wire(demo, page: Page, turns, chat: SimpleNamespace, corpus: SimpleNamespace,
+          ev: SimpleNamespace) -> None:
+    """Events to callbacks. Questions run up to 8 at once (the store lock orders them);
+    indexing and evaluation one at a time."""
+    f = chat.filters
+    ask_in = [chat.box, turns, f.langs, f.since, f.until, f.sources]
+    ask_out = [chat.chat, chat.sources, chat.box, turns, chat.status]
+    for trigger in (chat.send.click, chat.box.submit):
+        trigger(page.respond, ask_in, ask_out, api_visibility="private", concurrency_limit=8)
+    clear_out = [chat.chat, chat.sources, chat.box, turns, chat.status, chat.export_file]
+    chat.clear.click(page.cleared, None, clear_out, api_visibility="private")
+    chat.chat.clear(page.cleared, None, clear_out, api_visibility="private")
+    chat.chat.like(page.like, [turns, chat.comment], [chat.status, chat.comment],
+                   api_visibility="private")
+    chat.export.click(page.export, turns, [chat.export_file, chat.status],
+                      api_visibility="private")
+    loaded = [f.langs, f.sources, corpus.summary, corpus.articles]
+    demo.load(page.on_load, None, loaded, api_visibility="private")
+    corpus.reindex.click(page.reindex_clicked, None, [corpus.status, *loaded],
+                         api_visibility="private", concurrency_limit=1, concurrency_id="index")
+    corpus.upload.click(page.upload_clicked, corpus.files, [corpus.status, *loaded],
+                        api_visibility="private", concurrency_limit=1, concurrency_id="index")
+    ev.run.click(page.evaluate_clicked, [ev.which, ev.testset],
+                 [ev.headline, ev.results, ev.status], api_visibility="private",
+                 concurrency_limit=1)
+    # A plain JSON endpoint for scripts (gradio_client), same shape as `ask --json`.
+    api_in, api_out = gr.Textbox(visible=False), gr.JSON(visible=False)
+    api_in.submit(page.ask_api, api_in, api_out, api_name="ask", concurrency_limit=1)
+
+
+def build_app(app: Assistant) -> gr.Blocks:
+    page = Page(app)
+    with gr.Blocks(title="News assistant") as demo:
+        turns = gr.State([])
+        gr.Markdown(TITLE)
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat-tab"):
+                chat = _chat_tab(page)
+            with gr.Tab("Corpus", id="corpus-tab"):
+                corpus = _corpus_tab()
+            with gr.Tab("Evaluation", id="eval-tab"):
+                ev = _eval_tab()
+        _wire(demo, page, turns, chat, corpus, ev)
+    return demo
+
+
+def serve(app: Assistant, host: str, port: int,
+          credentials: tuple[str, str] | None = None) -> None:
+    """Serve the page on an indexed store (the CLI indexes an empty one first). Never
+    shared through a public link; a login (``config.parse_auth``) protects it when given."""
+    app.ask("warm-up")  # load models and indexes before the first visitor, not during
+    demo = build_app(app)
+    print(f"serving on http://{host}:{port}" + (" (login required)" if credentials else ""),
+          file=sys.stderr, flush=True)
+    demo.queue(default_concurrency_limit=1).launch(
+        server_name=host, server_port=port, share=False, auth=credentials, show_error=False,
+        quiet=True, css=(HERE / "page.css").read_text(encoding="utf-8"),
+        head=f"<script>\n{(HERE / 'page.js').read_text(encoding='utf-8')}</script>",
+        footer_links=["api"], max_file_size="50mb",
+    )
