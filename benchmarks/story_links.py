@@ -20,7 +20,7 @@ import numpy as np
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.e5_models import bench_parser
+    from benchmarks.common import bench_parser
 
     ap = bench_parser("python -m benchmarks.story_links", __doc__, "out/story-links")
     ap.add_argument("--paragraphs", type=int, default=120)
@@ -76,6 +76,6 @@ def _prf(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
 
 
 if __name__ == "__main__":
-    from assistant.app.cli import run_command
+    from benchmarks.common import run
 
-    sys.exit(run_command(main))
+    run(main)

@@ -50,7 +50,7 @@ def index_xquad(xquad: Path, langs: list[str], load_langs: list[str], out: Path,
     from assistant.app.cli import progress_bar
     from assistant.engine.config import load_config
     from assistant.engine.service import Assistant
-    from benchmarks.e5_models import load_xquad
+    from benchmarks.common import load_xquad
     from corpus import AssistantError
 
     if not (xquad / "xquad.en.json").is_file():
@@ -109,16 +109,63 @@ def rrf(channels: list[dict[str, float]], k: int = 60) -> dict[str, float]:
     return out
 
 
+def _weights(names: list[str], keyword: float, sentences: float, use_w: float, name_w: float):
+    from assistant.engine.retrieval import Weights
+
+    return Weights(keyword=keyword, sentences=sentences, names=name_w,
+                   models={"use": use_w} if "use" in names else {})
+
+
+def tune_weights(evidence: list, score, names: list[str]) -> tuple[tuple, dict[str, float]]:
+    """The GRID point with the best R@1 + xR@5 + MRR@10 (+ Turkish MRR@10) by ``score``
+    (a function of the systems' scores per question), and its metrics."""
+    from assistant.engine.retrieval import fuse
+
+    best = None
+    for point in itertools.product(*GRID.values()):
+        m = score([fuse(ev, _weights(names, *point)) for ev in evidence])
+        objective = m["R@1"] + m["xR@5"] + m["MRR@10"] + m.get("tr MRR@10", 0.0)
+        if best is None or objective > best[0] + 1e-9:
+            best = (objective, point, m)
+    return best[1], best[2]
+
+
+def compared_systems(evidence: list, names: list[str], cfg, tuned: tuple
+                     ) -> list[tuple[str, list[dict[str, float]]]]:
+    """(label, scores per question) of each channel alone, of simple fusions, and of the
+    product with its configured and with the tuned weights (last)."""
+    from assistant.engine.retrieval import Weights, fuse
+
+    kw, sw, uw, nw = tuned
+    configured = Weights(keyword=cfg.keyword_weight, sentences=cfg.sentence_weight,
+                         names=cfg.name_weight, models=cfg.model_weights())
+    systems = [("BM25 over transliterated character 4-grams", [ev.keyword for ev in evidence])]
+    for n in names:
+        systems.append((f"{n} (dense, passages)", [ev.dense[n] for ev in evidence]))
+        systems.append((f"{n} (dense, best sentence)", [ev.sentences[n] for ev in evidence]))
+    no_kw = Weights(keyword=0.0, sentences=0.0, names=0.0)
+    return systems + [
+        (" + ".join(names) + ", per-query z-score sum", [fuse(ev, no_kw) for ev in evidence]),
+        ("reciprocal-rank fusion, passages + BM25 (k=60)",
+         [rrf([*ev.dense.values(), ev.keyword]) for ev in evidence]),
+        ("previous product: z-sum + 1.0 x BM25",
+         [fuse(ev, Weights(keyword=1.0, sentences=0.0, names=0.0)) for ev in evidence]),
+        (f"product, configured weights (keyword {cfg.keyword_weight}, sentences "
+         f"{cfg.sentence_weight}, names {cfg.name_weight}, {', '.join(cfg.embedder_weights)})",
+         [fuse(ev, configured) for ev in evidence]),
+        (f"product, weights tuned on the other half (keyword {kw}, sentences {sw}, use {uw}, "
+         f"names {nw})", [fuse(ev, _weights(names, *tuned)) for ev in evidence]),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.e5_models import bench_parser
+    from benchmarks.common import bench_parser
 
     ap = bench_parser("python -m benchmarks.xquad", __doc__, "out/xquad-bench")
     ap.add_argument("--ids", type=int, default=300, help="question ids per language")
     ap.add_argument("--langs", default="en,ru,de", help="languages of the passage pool")
     ap.add_argument("--question-langs", default="en,ru,de,tr")
     args = ap.parse_args(argv)
-
-    from assistant.engine.retrieval import Weights, fuse
 
     langs, qlangs = args.langs.split(","), args.question_langs.split(",")
     out = Path(args.out)
@@ -144,44 +191,8 @@ def main(argv: list[str] | None = None) -> int:
                        para_of)
 
     names = [e.name for e in app.embedders]
-    use = next((n for n in names if n == "use"), None)
-
-    def weights(keyword: float, sentences: float, use_w: float, names: float) -> Weights:
-        return Weights(keyword=keyword, sentences=sentences, names=names,
-                       models={use: use_w} if use else {})
-
-    # choose the weights on the tuning half
-    best = None
-    for kw, sw, uw, nw in itertools.product(*GRID.values()):
-        w = weights(kw, sw, uw, nw)
-        m = score([fuse(ev, w) for ev in evidence], tune)
-        objective = m["R@1"] + m["xR@5"] + m["MRR@10"] + m.get("tr MRR@10", 0.0)
-        if best is None or objective > best[0] + 1e-9:
-            best = (objective, (kw, sw, uw, nw), m)
-    _, (kw, sw, uw, nw), tune_m = best
-    tuned = weights(kw, sw, uw, nw)
-    configured = Weights(keyword=cfg.keyword_weight, sentences=cfg.sentence_weight,
-                         names=cfg.name_weight, models=cfg.model_weights())
-
-    systems: list[tuple[str, list[dict[str, float]]]] = [
-        ("BM25 over transliterated character 4-grams", [ev.keyword for ev in evidence])]
-    for n in names:
-        systems.append((f"{n} (dense, passages)", [ev.dense[n] for ev in evidence]))
-        systems.append((f"{n} (dense, best sentence)", [ev.sentences[n] for ev in evidence]))
-    no_kw = Weights(keyword=0.0, sentences=0.0, names=0.0)
-    systems += [
-        (" + ".join(names) + ", per-query z-score sum", [fuse(ev, no_kw) for ev in evidence]),
-        ("reciprocal-rank fusion, passages + BM25 (k=60)",
-         [rrf([*ev.dense.values(), ev.keyword]) for ev in evidence]),
-        ("previous product: z-sum + 1.0 x BM25",
-         [fuse(ev, Weights(keyword=1.0, sentences=0.0, names=0.0)) for ev in evidence]),
-        (f"product, configured weights (keyword {cfg.keyword_weight}, sentences "
-         f"{cfg.sentence_weight}, names {cfg.name_weight}, {', '.join(cfg.embedder_weights)})",
-         [fuse(ev, configured) for ev in evidence]),
-        (f"product, weights tuned on the other half (keyword {kw}, sentences {sw}, use {uw}, "
-         f"names {nw})",
-         [fuse(ev, tuned) for ev in evidence]),
-    ]
+    (kw, sw, uw, nw), tune_m = tune_weights(evidence, lambda sc: score(sc, tune), names)
+    systems = compared_systems(evidence, names, cfg, (kw, sw, uw, nw))
     cols = ["R@1", "R@5", "xR@5", "MRR@10"] + [f"{lang} MRR@10" for lang in qlangs]
     print(f"\nXQuAD: {len(para_of)} passages ({', '.join(langs)}), {len(qs)} questions "
           f"({args.ids} ids x {', '.join(qlangs)}); held-out half: {len(held)} questions; "
@@ -209,6 +220,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from assistant.app.cli import run_command
+    from benchmarks.common import run
 
-    sys.exit(run_command(main))
+    run(main)

