@@ -156,11 +156,9 @@ class ExtractiveAnswerer:
             marks = []
             for i in g:
                 s = sents[i]
-                ch = s.candidate.chunk
                 n = len(citations) + 1
-                citations.append(Citation(n, ch.article_id, ch.title, ch.date, ch.lang,
-                                          ch.source, s.text, ch.id, s.start, s.end,
-                                          round(float(ev[i]), 4)))
+                citations.append(Citation.of(n, s.candidate.chunk, s.start, s.end,
+                                             round(float(ev[i]), 4)))
                 marks.append(marker(n))
             parts.append(f"{sents[g[0]].text} {''.join(marks)}")
         return Answer(question, " ".join(parts), citations, True, lang=lang)

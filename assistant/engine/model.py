@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from index import Chunk
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class Citation:
     n: int
     article_id: str
@@ -20,6 +22,14 @@ class Citation:
     score: float
     # same story in other languages: {"doc_id", "title", "date", "lang", "score"} each
     also_reported_in: tuple[dict, ...] = ()
+
+    @classmethod
+    def of(cls, n: int, chunk: Chunk, start: int, end: int, score: float) -> Citation:
+        """Citation ``n`` of the article text ``start:end`` inside ``chunk``."""
+        return cls(n=n, article_id=chunk.article_id, title=chunk.title, date=chunk.date,
+                   lang=chunk.lang, source=chunk.source,
+                   quote=chunk.text[start - chunk.start:end - chunk.start], chunk_id=chunk.id,
+                   start=start, end=end, score=score)
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -31,8 +31,9 @@ DOC = "a1"
 
 def citation(n: int, sentence: str, doc: str = DOC, also=()) -> Citation:
     start = TEXT.index(sentence)
-    return Citation(n, doc, "Title <i>x</i>", "2025-12-06", "en", "a1.txt", sentence,
-                    f"{doc}#0", start, start + len(sentence), 0.9, tuple(also))
+    return Citation(n=n, article_id=doc, title="Title <i>x</i>", date="2025-12-06", lang="en",
+                    source="a1.txt", quote=sentence, chunk_id=f"{doc}#0", start=start,
+                    end=start + len(sentence), score=0.9, also_reported_in=tuple(also))
 
 
 def answered(question="Who leads the OTS?") -> Turn:

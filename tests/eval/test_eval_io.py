@@ -125,3 +125,31 @@ def test_report_is_self_contained_and_escapes(tmp_path):
     page = render(summarize([rec]), by_language([rec]), [rec], "T")
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert "<img src=x" not in page and page.count("data:image/png;base64,") == 2
+
+
+def test_any_system_that_speaks_the_answer_contract_can_be_scored():
+    """eval takes a callable, not our engine: a system without a search endpoint is ranked
+    by the articles it cites, and a quote that is not in the article is invalid."""
+    from eval import run
+
+    texts = {"a": "Omuraliev leads the OTS.", "b": "It rained in Hamburg."}
+    items = [TestItem(id="q1", question="Who leads the OTS?", lang="en", answerable=True,
+                      expected_docs=("a",), must_mention=(("Omuraliev",),)),
+             TestItem(id="q2", question="Who won the 1930 World Cup?", lang="en",
+                      answerable=False)]
+    answers = {
+        "Who leads the OTS?": {"answer": "Omuraliev leads the OTS. [1] [2]", "answerable": True,
+                               "citations": [
+                                   {"n": 1, "doc_id": "b", "quote": "Hamburg", "start": 0,
+                                    "end": 7},
+                                   {"n": 2, "doc_id": "a", "quote": "Omuraliev leads the OTS.",
+                                    "start": 0, "end": 24}]},
+        "Who won the 1930 World Cup?": {"answer": "Not in the corpus.", "answerable": False,
+                                        "citations": []},
+    }
+    records = run(items, ask=answers.__getitem__, texts=texts, progress=False)
+    assert records[0].ranked_docs == ["b", "a"]  # cited order stands for the ranking
+    s = records[0].scores
+    assert (s["hit@1"], s["hit@5"], s["citation_validity"], s["must_mention"]) == \
+        (0.0, 1.0, 0.5, 1.0)
+    assert records[1].passed and summarize(records)["refusal_accuracy"] == 1.0
