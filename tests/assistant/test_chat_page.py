@@ -14,11 +14,10 @@ from assistant.app.ui.render import _marked, answer_html, sources_html
 from assistant.engine.conversation import (
     Turn,
     append_jsonl,
-    contextual_question,
     conversation_markdown,
     feedback_record,
-    is_follow_up,
 )
+from assistant.engine.followup import contextual_question, is_follow_up
 from assistant.engine.model import Answer, Citation
 from corpus import UsageError
 from eval.testset import load_testset, parse_item

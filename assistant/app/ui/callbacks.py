@@ -26,10 +26,10 @@ from assistant.engine.checks import check_question
 from assistant.engine.conversation import (
     Turn,
     append_jsonl,
-    contextual_question,
     conversation_markdown,
     feedback_record,
 )
+from assistant.engine.followup import contextual_question
 from assistant.engine.retrieval import Filters
 from assistant.engine.service import Assistant
 from corpus import AssistantError, UsageError
