@@ -99,7 +99,9 @@ def run(items: list[TestItem], ask: Callable[[str], dict], texts: dict[str, str]
         search: Callable[[str], list[str]] | None = None, progress: bool = True
         ) -> list[Record]:
     """Ask every question of any system that speaks the answer contract: ``ask`` returns the
-    `ask --json` object (in-process engine, a server's API, another product); ``search``, where
+    `ask --json` object (in-process engine, a server's API, another product), called as
+    ``ask(question)``, or ``ask(question, history=[earlier questions])`` for a follow-up;
+    ``search``, where
     the system has one, the article ids of its top-10 passages in rank order (else the
     cited articles stand for the ranking); ``texts`` maps article ids to the texts that
     quotes must be exact substrings of."""
@@ -109,9 +111,12 @@ def run(items: list[TestItem], ask: Callable[[str], dict], texts: dict[str, str]
     for item in tqdm(items, desc="evaluating", unit="q", file=sys.stderr, disable=not progress,
                      dynamic_ncols=True):
         t0 = time.perf_counter()
-        answer = ask(item.question)
+        # a follow-up is asked with the conversation's earlier questions
+        answer = ask(item.question, history=list(item.history)) if item.history \
+            else ask(item.question)
         latency = round((time.perf_counter() - t0) * 1000, 1)
-        ranked = (search(item.question) if search else
+        ranked = ((search(item.question, history=list(item.history)) if item.history
+                   else search(item.question)) if search else
                   list(dict.fromkeys(c["doc_id"] for c in answer.get("citations") or [])))
         records.append(Record(item, answer, ranked, latency,
                               score(item, answer, ranked, texts)))

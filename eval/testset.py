@@ -32,6 +32,7 @@ class TestItem:
     reference: str | None = None
     must_mention: tuple[tuple[str, ...], ...] = ()
     extra: dict = field(default_factory=dict, compare=False)
+    history: tuple[str, ...] = ()  # earlier questions of the conversation (a follow-up)
 
     def to_dict(self) -> dict:
         d = {"id": self.id, "question": self.question, "lang": self.lang,
@@ -40,6 +41,8 @@ class TestItem:
             d["reference"] = self.reference
         if self.must_mention:
             d["must_mention"] = [list(g) for g in self.must_mention]
+        if self.history:
+            d["history"] = list(self.history)
         return {**d, **self.extra}
 
 
@@ -66,10 +69,15 @@ def parse_item(obj: object, where: str) -> TestItem:
     if not isinstance(groups, list) or not all(
             isinstance(g, list) and g and all(isinstance(s, str) for s in g) for g in groups):
         raise UsageError(f"{where}: must_mention must be a list of non-empty lists of strings.")
+    history = obj.get("history") or []
+    if not isinstance(history, list) or not all(isinstance(h, str) and h.strip()
+                                                for h in history):
+        raise UsageError(f"{where}: history must be a list of the earlier questions (strings).")
     extra = {k: v for k, v in obj.items()
-             if k not in (*REQUIRED, "reference", "must_mention")}
+             if k not in (*REQUIRED, "reference", "must_mention", "history")}
     return TestItem(str(obj["id"]), obj["question"], str(obj["lang"]), obj["answerable"],
-                    tuple(docs), obj.get("reference"), tuple(tuple(g) for g in groups), extra)
+                    tuple(docs), obj.get("reference"), tuple(tuple(g) for g in groups), extra,
+                    tuple(history))
 
 
 def load_testset(path: str | Path) -> list[TestItem]:

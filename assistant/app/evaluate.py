@@ -26,8 +26,9 @@ def run_on(app, items: list, guard=lambda call: call, progress: bool = True) -> 
     serialises them with its store lock)."""
     return run(
         items,
-        ask=guard(lambda q: app.ask(q).to_dict()),
-        search=guard(lambda q: [h.chunk.article_id for h in app.search(q, k=10)]),
+        ask=guard(lambda q, history=(): app.ask(q, history=history).to_dict()),
+        search=guard(lambda q, history=(): [h.chunk.article_id
+                                            for h in app.search(q, k=10, history=history)]),
         texts=app.store.read_manifest().texts(),  # what citations quote, as indexed
         progress=progress,
     )

@@ -19,6 +19,7 @@ from index.pipeline import Progress, PruneRefused
 from .answer import ExtractiveAnswerer
 from .checks import check_question
 from .config import Config
+from .followup import contextual_question
 from .model import Answer
 from .retrieval import Filters, Retriever, Weights
 
@@ -126,15 +127,21 @@ class Assistant:
             generation = self.store.generation()
         self._generation = generation
 
-    def search(self, question: str, k: int | None = None, filters: Filters = Filters()
-               ) -> list[Hit]:
-        question = check_question(question)
+    def resolve(self, question: str, history: Sequence[str] = ()) -> str:
+        """The question to retrieve and answer with: a follow-up ("And who led the Uzbek
+        delegation?") is read with the conversation's earlier questions."""
+        return contextual_question(check_question(question), list(history))
+
+    def search(self, question: str, k: int | None = None, filters: Filters = Filters(),
+               history: Sequence[str] = ()) -> list[Hit]:
+        question = self.resolve(question, history)
         with self.store.locked(exclusive=False):
             self._fresh()
             return self.retriever.search(question, k or self.config.k, filters)
 
-    def ask(self, question: str, k: int | None = None, filters: Filters = Filters()) -> Answer:
-        question = check_question(question)
+    def ask(self, question: str, k: int | None = None, filters: Filters = Filters(),
+            history: Sequence[str] = ()) -> Answer:
+        question = self.resolve(question, history)
         with self.store.locked(exclusive=False):
             self._fresh()
             t0 = time.perf_counter()

@@ -29,7 +29,6 @@ from assistant.engine.conversation import (
     conversation_markdown,
     feedback_record,
 )
-from assistant.engine.followup import contextual_question
 from assistant.engine.retrieval import Filters
 from assistant.engine.service import Assistant
 from corpus import AssistantError, UsageError
@@ -126,8 +125,9 @@ class Page:
         if waiting:
             self.lock.acquire()
         try:
-            query = contextual_question(message, [t.question for t in turns])
-            ans = self.app.ask(query, filters=flt)
+            history = [t.question for t in turns]
+            query = self.app.resolve(message, history)
+            ans = self.app.ask(message, filters=flt, history=history)
         except AssistantError as exc:
             yield self.history(turns), gr.skip(), message, turns, error_html(exc)
             return
@@ -236,9 +236,9 @@ class Page:
         missing = {d for it in items for d in it.expected_docs} - known
 
         def locked(fn):
-            def call(q):
+            def call(*args, **kw):
                 with self.lock:
-                    return fn(q)
+                    return fn(*args, **kw)
             return call
 
         progress(0, desc="evaluating")
