@@ -95,6 +95,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    from benchmarks.common import run
+    from benchmarks import common
 
-    run(main)
+    common.run(main)

@@ -76,6 +76,6 @@ def _prf(pred: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
 
 
 if __name__ == "__main__":
-    from benchmarks.common import run
+    from benchmarks import common
 
-    run(main)
+    common.run(main)

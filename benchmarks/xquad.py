@@ -5,9 +5,10 @@
 
 Writes every paragraph of ``--langs`` as an article of a corpus folder, indexes it with the
 configured embedders (incrementally: a second run reuses the store), and asks the first
-``--ids`` question ids in every question language. Every channel's evidence is gathered once
-per question; the fusion weights are chosen on the questions of even-numbered ids and every
-system is reported on the odd-numbered (held-out) half. A hit is any language copy of the
+``--ids`` question ids (spread evenly over the whole set) in every question language. Every
+channel's evidence is gathered once per question; the fusion weights are chosen on the
+questions of XQuAD articles 24-47 (paragraphs 120-239) and every system is reported on
+articles 0-23 (paragraphs 0-119), which nothing was tuned on. A hit is any language copy of the
 question's paragraph among the top distinct articles; xR@5 counts only copies in another
 language than the question's.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from eval.metrics import dedupe, hit_at, mean, mrr_at
 
+FIT_FROM = 120  # paragraphs 120-239 (XQuAD articles 24-47) tune; 0-119 report
 TARGETS = {"R@1": 0.92, "xR@5": 0.92, "MRR@10": 0.95, "tr MRR@10": 0.90}
 GRID = {"keyword": (1.0, 1.5, 2.0, 2.5), "sentences": (1.0, 1.5, 2.0, 3.0),
         "use": (0.6, 0.8, 1.0), "names": (0.0, 0.5, 1.0, 2.0, 3.0)}
@@ -42,12 +44,13 @@ def write_corpus(data: dict[str, dict], langs: list[str], folder: Path) -> dict[
 
 
 def index_xquad(xquad: Path, langs: list[str], load_langs: list[str], out: Path,
-                paragraphs: int | None = None):
+                paragraphs: int | None = None, **settings):
     """Write the paragraphs of ``langs`` (the first ``paragraphs`` of each) as a corpus in
     ``out/corpus`` and index it into ``out/store`` with the product's configuration.
+    ``settings`` override the configuration (e.g. ``answerer="learned"``).
     Returns (XQuAD data of ``load_langs``, article id -> paragraph, Assistant, IndexReport);
     raises AssistantError when the XQuAD files are missing."""
-    from assistant.app.cli import progress_bar
+    from assistant.app.progress import progress_bar
     from assistant.engine.config import load_config
     from assistant.engine.service import Assistant
     from benchmarks.common import load_xquad
@@ -61,15 +64,17 @@ def index_xquad(xquad: Path, langs: list[str], load_langs: list[str], out: Path,
         for lang in langs:
             data[lang]["paragraphs"] = data[lang]["paragraphs"][:paragraphs]
     para_of = write_corpus(data, langs, out / "corpus")
-    app = Assistant(load_config(corpus=str(out / "corpus"), store=str(out / "store")))
+    app = Assistant(load_config(corpus=str(out / "corpus"), store=str(out / "store"),
+                                **settings))
     return data, para_of, app, app.index(progress_bar())
 
 
 def load_questions(data: dict[str, dict], qlangs: list[str], n_ids: int
                    ) -> list[tuple[str, str, str, int]]:
-    """(id, lang, question, paragraph) for the first ``n_ids`` ids of the first language,
-    in every language."""
-    order = [qid for qid, _, _ in data[qlangs[0]]["questions"]][:n_ids]
+    """(id, lang, question, paragraph) for ``n_ids`` ids of the first language spread evenly
+    over all of them, in every language."""
+    every = [qid for qid, _, _ in data[qlangs[0]]["questions"]]
+    order = every[::max(1, len(every) // n_ids)][:n_ids]
     keep = {qid: i for i, qid in enumerate(order)}
     out = []
     for lang in qlangs:
@@ -153,7 +158,7 @@ def compared_systems(evidence: list, names: list[str], cfg, tuned: tuple
         (f"product, configured weights (keyword {cfg.keyword_weight}, sentences "
          f"{cfg.sentence_weight}, names {cfg.name_weight}, {', '.join(cfg.embedder_weights)})",
          [fuse(ev, configured) for ev in evidence]),
-        (f"product, weights tuned on the other half (keyword {kw}, sentences {sw}, use {uw}, "
+        (f"product, weights tuned on articles 24-47 (keyword {kw}, sentences {sw}, use {uw}, "
          f"names {nw})", [fuse(ev, _weights(names, *tuned)) for ev in evidence]),
     ]
 
@@ -182,9 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     evidence = [app.retriever.evidence(q) for _, _, q, _ in tqdm(qs, desc="searching",
                                                                  file=sys.stderr)]
     per_q_ms = (time.perf_counter() - t0) * 1000 / len(qs)
-    order = {qid: i for i, qid in enumerate(dict.fromkeys(q[0] for q in qs))}
-    tune = [i for i, q in enumerate(qs) if order[q[0]] % 2 == 0]
-    held = [i for i, q in enumerate(qs) if order[q[0]] % 2 == 1]
+    tune = [i for i, q in enumerate(qs) if q[3] >= FIT_FROM]  # articles 24-47
+    held = [i for i, q in enumerate(qs) if q[3] < FIT_FROM]  # articles 0-23
 
     def score(systems_scores: list[dict[str, float]], idx: list[int]) -> dict[str, float]:
         return measure([ranked_articles(systems_scores[i]) for i in idx], [qs[i] for i in idx],
@@ -195,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     systems = compared_systems(evidence, names, cfg, (kw, sw, uw, nw))
     cols = ["R@1", "R@5", "xR@5", "MRR@10"] + [f"{lang} MRR@10" for lang in qlangs]
     print(f"\nXQuAD: {len(para_of)} passages ({', '.join(langs)}), {len(qs)} questions "
-          f"({args.ids} ids x {', '.join(qlangs)}); held-out half: {len(held)} questions; "
+          f"({args.ids} ids x {', '.join(qlangs)}); reported on articles 0-23: {len(held)} "
+          "questions; "
           f"evidence {per_q_ms:.0f} ms per question")
     print("| system | " + " | ".join(cols) + " |")
     print("|---|" + "---:|" * len(cols))
@@ -206,20 +211,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {label} | " + " | ".join(f"{m.get(c, float('nan')):.3f}".lstrip("0")
                                            for c in cols) + " |")
     final = results[systems[-1][0]]
-    print("\ntuning half with the chosen weights: "
+    print("\narticles 24-47 (tuning) with the chosen weights: "
           + ", ".join(f"{k} {v:.3f}" for k, v in tune_m.items()))
-    print("targets on the held-out half: " + ", ".join(
+    print("targets on articles 0-23: " + ", ".join(
         f"{k} {final.get(k, 0):.3f} {'>=' if final.get(k, 0) >= t else '<'} {t}"
         for k, t in TARGETS.items()))
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(
         {"weights": {"keyword": kw, "sentences": sw, "use": uw, "names": nw},
          "held_out": results,
-         "tuning_half": tune_m, "questions": len(qs)}, indent=1))
+         "tuning_articles_24_47": tune_m, "questions": len(qs)}, indent=1))
     return 0
 
 
 if __name__ == "__main__":
-    from benchmarks.common import run
+    from benchmarks import common
 
-    run(main)
+    common.run(main)

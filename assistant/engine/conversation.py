@@ -34,8 +34,9 @@ class Turn:
 def feedback_record(turn: Turn, rating: str, comment: str = "") -> dict:
     """A line in the test-set format of ``eval`` (id, question, lang, answerable,
     expected_docs, reference) carrying the rating: an answer rated up becomes a test question
-    as it stands; one rated down is marked for review (its expected_docs are what was cited,
-    which a reviewer corrects)."""
+    as it stands, its text the reference; one rated down is marked for review (its
+    expected_docs are what was cited, which a reviewer corrects) and never takes the rejected
+    answer as reference or must_mention: that answer is only in ``feedback``."""
     ans = turn.answer
     docs = list(dict.fromkeys(c.article_id for c in ans.citations))
     rec = {
@@ -45,7 +46,7 @@ def feedback_record(turn: Turn, rating: str, comment: str = "") -> dict:
         "answerable": bool(ans.answerable and docs),
         "expected_docs": docs,
     }
-    if ans.answerable and docs:
+    if rating == "up" and ans.answerable and docs:
         rec["reference"] = strip_markers(ans.text)
     rec["feedback"] = {
         "rating": rating,

@@ -50,6 +50,9 @@ class Answer:
     # for a refusal: the nearest passages retrieved (index.Hit), offered as "closest passages
     # found"; not part of the JSON contract
     closest: list = field(default_factory=list, compare=False)
+    # the probability that the best sentence holds the answer (refused below the threshold)
+    confidence: float | None = None
+    short_answer: str | None = None  # the name/date/number/place asked for, a span of [1]
 
     def to_dict(self, qid: str | None = None) -> dict:
         return {
@@ -60,4 +63,6 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "mode": self.mode,
             "timings_ms": self.timings_ms,
+            "confidence": self.confidence,
+            "short_answer": self.short_answer,
         }

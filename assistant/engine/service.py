@@ -19,7 +19,7 @@ from index.pipeline import Progress, PruneRefused
 from .answer import ExtractiveAnswerer
 from .checks import check_question
 from .config import Config
-from .followup import contextual_question
+from .followup import contextual_question, needs_antecedent
 from .model import Answer
 from .retrieval import Filters, Retriever, Weights
 
@@ -35,6 +35,7 @@ class Assistant:
         self._retriever: Retriever | None = None
         self._answerer: ExtractiveAnswerer | None = None
         self._generation: str | None = None
+        self._antecedents: dict[tuple[str, ...], str | None] = {}  # history -> its answer
 
     @property
     def embedders(self) -> list[Embedder]:
@@ -113,8 +114,9 @@ class Assistant:
     @property
     def answerer(self) -> ExtractiveAnswerer:
         if self._answerer is None:
-            self._answerer = ExtractiveAnswerer(self.embedders,
-                                                min_evidence=self.config.min_evidence)
+            floor = self.config.min_evidence
+            self._answerer = ExtractiveAnswerer(self.embedders, None if floor < 0 else floor,
+                                                mode=self.config.answerer)
         return self._answerer
 
     def _fresh(self) -> None:
@@ -129,8 +131,19 @@ class Assistant:
 
     def resolve(self, question: str, history: Sequence[str] = ()) -> str:
         """The question to retrieve and answer with: a follow-up ("And who led the Uzbek
-        delegation?") is read with the conversation's earlier questions."""
-        return contextual_question(check_question(question), list(history))
+        delegation?") is made standalone with the conversation's earlier questions; for a
+        pronoun ("what did he stress?") the previous question is answered again (cached)
+        and its short answer, the name it gave, is what "he" refers to."""
+        question = check_question(question)
+        previous = None
+        if history and needs_antecedent(question):
+            key = tuple(history)
+            previous = self._antecedents.get(key)
+            if key not in self._antecedents:
+                previous = self.ask(history[-1], history=history[:-1]).short_answer
+                self._antecedents = {**dict(list(self._antecedents.items())[-31:]),
+                                     key: previous}
+        return contextual_question(question, list(history), previous)
 
     def search(self, question: str, k: int | None = None, filters: Filters = Filters(),
                history: Sequence[str] = ()) -> list[Hit]:
@@ -156,8 +169,7 @@ class Assistant:
         timings = {"retrieve": round((t1 - t0) * 1000, 1), "answer": round((t2 - t1) * 1000, 1)}
         closest = [] if ans.answerable else [Hit(c.chunk, round(c.score, 4), i + 1)
                                              for i, c in enumerate(cands[:3])]
-        return Answer(ans.question, ans.text, citations, ans.answerable, ans.mode, timings,
-                      ans.lang, closest)
+        return replace(ans, citations=citations, timings_ms=timings, closest=closest)
 
     def also_reported_in(self, article_id: str) -> list[dict]:
         """Articles in other languages that report the same story (index.links)."""

@@ -60,9 +60,34 @@ def refused() -> Turn:
     "Bəs Türkiyə naziri nə dedi?",
     "When did they sign it?",
 ])
-def test_follow_ups_are_asked_with_the_previous_question(question):
+def test_follow_ups_are_recognised(question):
     assert is_follow_up(question)
-    assert contextual_question(question, ["Who met in Baku?"]) == f"Who met in Baku? {question}"
+
+
+@pytest.mark.parametrize("question,previous,standalone", [
+    # a full question after a connective stands alone: the previous one must not crowd it out
+    ("And who led the Uzbek delegation?",
+     "Who is the Secretary-General of the Organization of Turkic States?",
+     "Who led the Uzbek delegation?"),
+    ("Und wer leitete die usbekische Delegation?", "Wer ist der Generalsekretär der OTS?",
+     "Wer leitete die usbekische Delegation?"),
+    # an ellipsis re-aims the previous question: its name or year gives way
+    ("And Turkmenistan?", "Who spoke for Uzbekistan in Baku?",
+     "Who spoke for Turkmenistan in Baku?"),
+    ("And in 2023?", "Who led the Uzbek delegation in 2025?",
+     "Who led the Uzbek delegation in 2023?"),
+    ("Bəs Qazaxıstan?", "Özbək nümayəndə heyətinə kim rəhbərlik edib?",
+     "Özbək nümayəndə heyətinə kim rəhbərlik edib? Qazaxıstan?"),
+    # a pronoun gets the previous question's names
+    ("What did he say about DOST?", "Who is Oguzhan Hasipoglu?",
+     "What did he say about DOST? (Oguzhan Hasipoglu)"),
+    ("А что он сказал?", "Кто такой Джамшид Абруев?", "Что он сказал? (Джамшид Абруев)"),
+    # nothing to take a name from: the previous question stays as context
+    ("А с каким министром они встречались?", "Кто возглавлял узбекскую делегацию?",
+     "Кто возглавлял узбекскую делегацию? С каким министром они встречались?"),
+])
+def test_follow_ups_become_standalone_questions(question, previous, standalone):
+    assert contextual_question(question, ["an older question", previous]) == standalone
 
 
 @pytest.mark.parametrize("question", [
@@ -79,7 +104,7 @@ def test_the_context_is_the_previous_question_only_and_bounded():
     assert contextual_question("And he?", []) == "And he?"
     long = " ".join(f"w{i}" for i in range(100))
     q = contextual_question("And he?", ["first question", long])
-    assert q.startswith("w60 ") and q.endswith("w99 And he?") and "first" not in q
+    assert q.startswith("w60 ") and q.endswith("w99 He?") and "first" not in q
 
 
 def test_feedback_lines_are_test_set_items():
@@ -94,6 +119,15 @@ def test_feedback_lines_are_test_set_items():
     assert not item.answerable and item.expected_docs == ()
     assert down["feedback"]["needs_review"] and down["feedback"]["comment"] == (
         "wrong: it is in the corpus")
+
+
+def test_a_dislike_never_keeps_the_rejected_answer_as_reference():
+    down = feedback_record(answered(), "down", "it is Omuraliev's deputy")
+    item = parse_item(down, "feedback")  # still a test-set line, marked for review
+    assert item.answerable and item.expected_docs == (DOC,) and down["feedback"]["needs_review"]
+    assert "reference" not in down and "must_mention" not in down
+    assert item.reference is None and item.must_mention == ()
+    assert down["feedback"]["answer"] == answered().answer.text  # kept for the reviewer only
 
 
 def test_feedback_appends_whole_lines_from_many_writers(tmp_path):

@@ -79,7 +79,7 @@ def test_filters_accept():
     ("Omuraliev stressed the importance of the meeting.", True),
 ])
 def test_headlines_and_bare_attributions_are_not_quoted(sentence, ok):
-    from assistant.engine.answer import quotable
+    from assistant.engine.features import quotable
 
     assert quotable(sentence, "Azerbaijan, Türkiye and OTS Secretariat explore co-op "
                     "opportunities") is ok

@@ -31,7 +31,11 @@ def test_ask_json_contract(cli_store):
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert set(out) == {"id", "question", "answer", "answerable", "citations", "mode",
-                        "timings_ms"}
+                        "timings_ms", "confidence", "short_answer"}
+    assert 0.0 < out["confidence"] <= 1.0
+    # the short answer leads, and is a span of the quote it cites
+    assert out["short_answer"] in out["citations"][0]["quote"]
+    assert out["answer"].startswith(f"{out['short_answer']} [1].")
     assert out["answerable"] is True and out["mode"] == "extractive"
     assert set(out["timings_ms"]) == {"retrieve", "answer"}
     cite = out["citations"][0]

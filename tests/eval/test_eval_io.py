@@ -99,7 +99,8 @@ def test_gate_reports_regressions_beyond_tolerance():
 def test_default_tolerance_holds_the_measured_cpu_spread_and_catches_a_real_drop():
     """eval/gate_spread.json: the seed set run with every e5 backend and on the AVX-512 and
     AVX2 code paths (python -m benchmarks.gate_spread). Each of those passes the committed
-    baseline's gate at the default tolerance; losing three answerable questions does not."""
+    baseline's gate at the default tolerance; losing one answerable question more than the
+    tolerance holds does not."""
     from assistant.app.cli import build_parser
 
     spread = json.loads((ROOT / "eval" / "gate_spread.json").read_text())
@@ -110,8 +111,10 @@ def test_default_tolerance_holds_the_measured_cpu_spread_and_catches_a_real_drop
     for label, summary in spread["summaries"].items():
         assert compare(summary, baseline, tolerance)[1] == [], label
     step = 1 / baseline["answerable"]
+    lost = int(tolerance / step) + 1  # questions
+    assert lost <= 5  # the gate still notices a handful of answers going wrong
     for key in ("must_mention", "citation_precision", "hit@1"):
-        dropped = {**baseline, key: baseline[key] - 3 * step}
+        dropped = {**baseline, key: baseline[key] - lost * step}
         assert [r.split(":")[0] for r in compare(dropped, baseline, tolerance)[1]] == [key]
 
 

@@ -44,7 +44,7 @@ def answer_html(turn: Turn, t: int, shown: str | None = None, done: bool = True)
     if turn.filters:
         parts.append(f'<div class="filters-used">Filters: {escape(turn.filters)}</div>')
     if turn.query != turn.question:
-        parts.append('<div class="context-used">Follow-up, asked with the previous question: '
+        parts.append('<div class="context-used">Follow-up, read as: '
                      f"<i>{escape(turn.query)}</i></div>")
     text = ans.text if shown is None else shown
     state = "done" if done else "streaming"
@@ -60,7 +60,20 @@ def answer_html(turn: Turn, t: int, shown: str | None = None, done: bool = True)
                      + ("<br><span class='hint'>The closest passages found are listed under "
                         "Sources; none of them answers the question.</span>"
                         if ans.closest and done else "") + "</div>")
+    if done and ans.confidence is not None:
+        parts.append(f'<div class="confidence">{_confidence(ans)}</div>')
     return "".join(parts)
+
+
+def _confidence(ans: Answer) -> str:
+    """How sure the answer is, in words a reader can use."""
+    pct = round(100 * ans.confidence)
+    if not ans.answerable:
+        return (f"Refused: the best sentence found has a {pct} % chance of holding the "
+                "answer, too low to quote it as one.")
+    level = "high" if pct >= 70 else "medium" if pct >= 40 else "low"
+    return (f"Confidence {level} ({pct} %): the chance that the first quoted sentence holds "
+            "the answer.")
 
 
 def _marked(text: str, spans: list[tuple[int, int, int]], active: int | None = None) -> str:
