@@ -49,6 +49,13 @@ _NUMBER_WORDS = re.compile(
 # A run of capitalised words (a name or a place), allowing short joiners inside:
 # "Kubanychbek Omuraliev", "Organization of Turkic States", "Сахиль Бабаев", "al-Hasan".
 _CAP = r"[A-ZА-ЯЁÄÖÜÇĞİŞƏ][\w'’.-]*"
+# Words of titles and bodies, not of persons: a "who" answer is the name, not "Minister of Labor".
+_TITLE = re.compile(
+    r"(minist|secretar|president|chair|deputy|director|head|agency|organi[sz]|council|"
+    r"commission|committee|delegation|republic|министр|министерств|секретар|президент|"
+    r"председател|заместител|глав|агентств|организац|совет|комисси|делегаци|республик|"
+    r"generalsekret|vorsitz|stellvertret|behörde|agentur|delegation|bakan|sekreter|başkan|"
+    r"nazir|katib|sədr|müavin|agentlik|təşkilat)", re.IGNORECASE)
 _NAME = re.compile(rf"{_CAP}(?:\s+(?:(?:of|de|del|la|von|van|der|al|bin|ibn|и|и\.)\s+)?{_CAP})*")
 
 
@@ -100,11 +107,37 @@ def spans(sentence: str, question: str, what: str) -> list[tuple[int, int]]:
                                asked, said)
             if span is None:
                 continue
-            text = sentence[span[0]:span[1]]
-            if " " not in text and (span[0] == 0 or (what == "who" and text.isupper())):
-                continue  # a capitalised sentence opening, or an acronym, is not a person
-            out.append(span)
+            for part in (_person_parts(sentence, *span) if what == "who" else [span]):
+                text = sentence[part[0]:part[1]]
+                if " " not in text and (part[0] == 0 or (what == "who" and text.isupper())):
+                    continue  # a capitalised sentence opening, or an acronym, is no person
+                out.append(part)
     return _merge(sorted(out))
+
+
+_JOINER = re.compile(r"^(of|de|del|la|von|van|der|al|bin|ibn|и)$", re.IGNORECASE)
+
+
+def _person_parts(sentence: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A run of capitalised words cut at titles and joiners ("Deputy Minister Halbibi
+    Tachjanova of Turkmenistan" -> "Halbibi Tachjanova", "Turkmenistan")."""
+    parts, current = [], []
+    for m in re.finditer(r"[\w'’.-]+", sentence[start:end]):
+        if _TITLE.search(m.group()) or _JOINER.match(m.group()):
+            if current:
+                parts.append(current)
+            current = []
+        else:
+            current.append(m)
+    if current:
+        parts.append(current)
+    return [(start + p[0].start(), start + p[-1].end()) for p in parts]
+
+
+def person_like(text: str) -> bool:
+    """Two to four capitalised words, none all capitals: "Jamshid Abruyev"."""
+    words = text.split()
+    return 2 <= len(words) <= 4 and all(w[:1].isupper() and not w.isupper() for w in words)
 
 
 def _trim_asked(sentence: str, start: int, end: int, asked: set[str], said: set[str]
@@ -146,12 +179,15 @@ def best_span(sentence: str, question: str, what: str) -> tuple[int, int] | None
     asked = question_words(question)
     shared = [m.span() for m in re.finditer(r"\w{4,}", sentence) if _key(m.group()) in asked]
     if not shared:
-        return found[0]
+        shared = [(0, 0)]
 
     def distance(span: tuple[int, int]) -> int:
         s, e = span
         return min(max(a - e, s - b, 0) for a, b in shared)
 
+    if what == "who":  # a person's name before anything else capitalised
+        return min(found, key=lambda sp: (not person_like(sentence[sp[0]:sp[1]]),
+                                          distance(sp)))
     return min(found, key=distance)
 
 

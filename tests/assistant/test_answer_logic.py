@@ -43,6 +43,12 @@ def test_question_kind(question, kind):
     ("Сколько человек живёт в Узбекистане?", "Население Узбекистана — 36,8 млн человек.",
      "36,8 млн"),
     ("Who met in Baku?", "The ministers met in Baku.", None),  # no name that is not asked
+    ("And who represented Turkmenistan?",  # a title is not a person; the name is
+     "Türkiye's Minister of Labor and Deputy Minister Halbibi Tachjanova of Turkmenistan "
+     "spoke.", "Halbibi Tachjanova"),
+    ("2023 yılında Özbek heyetine kim başkanlık etti?",  # an acronym is not a person
+     "Die Delegation besuchte die Konferenz DOST 2023 unter Leitung von Jamshid Abruyev.",
+     "Jamshid Abruyev"),
     ("What did they discuss?", "They discussed pensions.", None),  # not a typed question
 ])
 def test_short_answer_is_a_span_of_the_sentence(question, sentence, expected):
