@@ -117,8 +117,11 @@ def rows(question: str, sents: list[Sentence], cos: dict[str, tuple[np.ndarray, 
     qwords = Q.question_words(question)
     period = question_period(question)
     X = np.zeros((n, len(NAMES)))
+    passage_names: dict[str, float] = {}  # chunk id -> share of names, once per passage
     for i, s in enumerate(sents):
         chunk = s.candidate.chunk
+        if chunk.id not in passage_names:
+            passage_names[chunk.id] = _share(wanted, name_keys(chunk.title + "\n" + chunk.text))
         holds = float(Q.holds(s.text, question, what))
         swords = Q.question_words(s.text)
         date = chunk.date or ""
@@ -127,7 +130,7 @@ def rows(question: str, sents: list[Sentence], cos: dict[str, tuple[np.ndarray, 
             e5[i], use[i], e5[i] - e5.max(), use[i] - use.max(), z[i], 1.0 / s.rank,
             s.candidate.keyword,
             _share(wanted, name_keys(s.text)),
-            _share(wanted, name_keys(chunk.title + "\n" + chunk.text)),
+            passage_names[chunk.id],
             len(qnums & Q.numbers(s.text)) / len(qnums) if qnums else 0.0,
             len(qwords & swords) / len(qwords) if qwords else 0.0,
             typed, holds * typed, (1.0 - holds) * typed,
