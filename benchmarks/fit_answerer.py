@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.engine.answer import MODEL_FILE
 from benchmarks.answer_data import filters_for, holds_gold, open_xquad, split_questions
 from benchmarks.common import bench_parser
 
@@ -175,8 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = bench_parser("python -m benchmarks.fit_answerer", __doc__, "out/answers-xquad")
     ap.add_argument("--every", type=int, default=1, help="use every n-th question id")
     ap.add_argument("--reuse", action="store_true", help="fit again on the cached features")
-    ap.add_argument("--model", default=str(Path(__file__).resolve().parents[1] / "assistant"
-                                           / "engine" / "answer_model.json"))
+    ap.add_argument("--model", default=str(MODEL_FILE), help="where to write the weights")
     args = ap.parse_args(argv)
     cache = Path(args.out) / "fit-rows.pkl"
     t0 = time.perf_counter()

@@ -1,4 +1,5 @@
-"""Reading JSONL input files (question batches, test sets) with one-sentence errors."""
+"""Reading JSONL input files (question batches, test sets) with one-sentence errors, and
+writing an output file whole or not at all."""
 
 from __future__ import annotations
 
@@ -7,6 +8,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import UsageError
+
+
+def write_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` whole or not at all: a temporary file beside it, then a
+    rename; the folder is created, and the temporary file removed if the write fails."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def read_jsonl(path: str | Path, what: str, line_hint: str) -> Iterator[tuple[int, object]]:

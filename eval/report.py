@@ -7,6 +7,8 @@ import html
 import io
 from pathlib import Path
 
+from corpus.jsonl import write_atomic
+
 from .runner import HEADLINE, Record
 
 CSS = """
@@ -149,10 +151,4 @@ def render(summary: dict, by_lang: dict[str, dict], records: list[Record], title
 
 
 def write_report(folder: str | Path, page: str) -> Path:
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "index.html"
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(Path(folder) / "index.html", page)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus import UsageError
-from corpus.jsonl import read_jsonl
+from corpus.jsonl import read_jsonl, write_atomic
 
 # The shipped test set: questions about the bundled corpus.
 SEED = Path(__file__).resolve().parent / "testsets" / "seed_qa.jsonl"
@@ -95,9 +95,5 @@ def load_testset(path: str | Path) -> list[TestItem]:
 
 
 def write_testset(items: list[TestItem], path: str | Path) -> None:
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for it in items:
-            f.write(json.dumps(it.to_dict(), ensure_ascii=False) + "\n")
-    tmp.replace(path)
+    write_atomic(path, "".join(json.dumps(it.to_dict(), ensure_ascii=False) + "\n"
+                               for it in items))

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from corpus import AssistantError
+from corpus.jsonl import write_atomic
 from eval import by_language, compare, load_baseline, load_testset, run, summarize
 from eval.report import render, text_table, write_report
 from eval.testset import SEED
@@ -55,7 +56,7 @@ def run_eval(args, cfg) -> int:
         out = {"summary": summary, "by_language": per_lang,
                "config": {"testset": str(testset), **cfg.to_dict()},
                "records": [r.to_dict() for r in records]}
-        _write_atomic(Path(args.json), json.dumps(out, ensure_ascii=False, indent=1))
+        write_atomic(args.json, json.dumps(out, ensure_ascii=False, indent=1))
     if args.report:
         page = write_report(args.report, render(summary, per_lang, records,
                                                 f"Evaluation: {Path(testset).name}", changes))
@@ -66,13 +67,6 @@ def run_eval(args, cfg) -> int:
             f"baseline ({'; '.join(regressions)}): fix the regression or, if intended, save a "
             "new baseline with --json.")
     return 0
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def run_import(args) -> int:

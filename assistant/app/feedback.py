@@ -18,18 +18,17 @@ no models.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from assistant.engine.conversation import FEEDBACK_FILE
 from corpus import UsageError
 from corpus.citations import strip_markers
 from corpus.jsonl import read_jsonl
 from eval.testset import TestItem, parse_item, write_testset
 
-FEEDBACK_FILE = "feedback.jsonl"  # in the store folder, as the chat page writes it
 DEFAULT_OUT = Path("out") / "feedback-testset.jsonl"
 
 # A Dislike comment saying the question has no answer in the articles (en, ru, de, tr, az).
@@ -139,12 +138,8 @@ def write_items(items: list[TestItem], path: str | Path) -> None:
     """Write the test set whole or not at all (a temporary file, then a rename)."""
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         write_testset(items, path)
     except OSError as exc:
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        if tmp.is_file():
-            os.unlink(tmp)
         raise UsageError(f"cannot write {path} ({exc.strerror or type(exc).__name__}): pass a "
                          "writable --out file.") from None
 

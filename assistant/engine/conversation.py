@@ -19,6 +19,8 @@ from corpus.citations import strip_markers
 
 from .model import Answer
 
+FEEDBACK_FILE = "feedback.jsonl"  # in the store folder: one line per rating
+
 
 @dataclass
 class Turn:

@@ -138,11 +138,11 @@ class Assistant:
         previous = None
         if history and needs_antecedent(question):
             key = tuple(history)
-            previous = self._antecedents.get(key)
             if key not in self._antecedents:
-                previous = self.ask(history[-1], history=history[:-1]).short_answer
-                self._antecedents = {**dict(list(self._antecedents.items())[-31:]),
-                                     key: previous}
+                if len(self._antecedents) >= 32:  # the oldest conversation goes
+                    self._antecedents.pop(next(iter(self._antecedents)))
+                self._antecedents[key] = self.ask(history[-1], history=history[:-1]).short_answer
+            previous = self._antecedents[key]
         return contextual_question(question, list(history), previous)
 
     def search(self, question: str, k: int | None = None, filters: Filters = Filters(),

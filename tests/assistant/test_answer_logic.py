@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from assistant.engine import questions as Q
-from assistant.engine.answer import QUESTION_NAMES, Linear, SentenceModel, short_answer
-from assistant.engine.answer_model import MODEL_FILE
+from assistant.engine.answer import MODEL_FILE, QUESTION_NAMES, Linear, SentenceModel, short_answer
 from assistant.engine.features import NAMES
 
 

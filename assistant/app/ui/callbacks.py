@@ -24,6 +24,7 @@ import gradio as gr
 
 from assistant.engine.checks import check_question
 from assistant.engine.conversation import (
+    FEEDBACK_FILE,
     Turn,
     append_jsonl,
     conversation_markdown,
@@ -46,7 +47,6 @@ from .render import (
     sources_html,
 )
 
-FEEDBACK_FILE = "feedback.jsonl"
 UPLOAD_FOLDER = "uploads"
 STREAM_WORDS = 3  # words per streamed update
 
