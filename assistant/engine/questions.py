@@ -51,7 +51,7 @@ _NUMBER_WORDS = re.compile(
 _CAP = r"[A-ZА-ЯЁÄÖÜÇĞİŞƏ][\w'’.-]*"
 # Words of titles and bodies, not of persons: a "who" answer is the name, not "Minister of Labor".
 _TITLE = re.compile(
-    r"(minist|secretar|president|chair|deputy|director|head|agency|organi[sz]|council|"
+    r"(minist|secretar|presid|präsid|prezid|chair|deputy|director|head|agency|organi[sz]|council|"
     r"commission|committee|delegation|republic|министр|министерств|секретар|президент|"
     r"председател|заместител|глав|агентств|организац|совет|комисси|делегаци|республик|"
     r"generalsekret|vorsitz|stellvertret|behörde|agentur|delegation|bakan|sekreter|başkan|"

@@ -45,6 +45,9 @@ def test_question_kind(question, kind):
     ("And who represented Turkmenistan?",  # a title is not a person; the name is
      "Türkiye's Minister of Labor and Deputy Minister Halbibi Tachjanova of Turkmenistan "
      "spoke.", "Halbibi Tachjanova"),
+    ("Who led the Uzbek delegation?",  # nor is a German title ("dem Präsidenten")
+     "Das Ministerium traf eine Delegation der Agentur unter dem Präsidenten Usbekistans unter "
+     "der Leitung des stellvertretenden Vorsitzenden Jamshid Abruyev.", "Jamshid Abruyev"),
     ("2023 yılında Özbek heyetine kim başkanlık etti?",  # an acronym is not a person
      "Die Delegation besuchte die Konferenz DOST 2023 unter Leitung von Jamshid Abruyev.",
      "Jamshid Abruyev"),
