@@ -23,6 +23,11 @@ img{max-width:100%}
 
 # The summary table's columns, in order, for the command line, the report and the page.
 COLUMNS = ["questions", *HEADLINE, "passed", "latency_p50_ms", "latency_p95_ms"]
+LLM_COLUMNS = ["llm_answers", "sentences_removed"]  # shown for an LLM-mode run
+
+
+def columns(summary: dict) -> list[str]:
+    return COLUMNS + [c for c in LLM_COLUMNS if c in summary]
 
 
 def cell(value, column: str = "") -> str:
@@ -31,7 +36,7 @@ def cell(value, column: str = "") -> str:
         return "–"
     if isinstance(value, str):
         return value
-    if column.startswith(("questions", "latency")) or (isinstance(value, float)
+    if column.startswith(("questions", "latency", "sentences")) or (isinstance(value, float)
                                                        and abs(value) >= 10):
         return f"{value:.0f}"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
@@ -45,7 +50,7 @@ def text_table(summary: dict, per_lang: dict) -> str:
     """The summary as a plain-text table: one row per metric, a column per language."""
     scopes = _scopes(summary, per_lang)
     lines = [f"{'metric':20s}" + "".join(f"{s:>8s}" for s, _ in scopes)]
-    for c in COLUMNS:
+    for c in columns(summary):
         lines.append(f"{c:20s}" + "".join(f"{cell(summ.get(c), c):>8s}" for _, summ in scopes))
     return "\n".join(lines)
 
@@ -57,7 +62,7 @@ def headline_html(summary: dict, per_lang: dict) -> str:
     body = "".join(
         f"<tr><th style='text-align:left'>{html.escape(c)}</th>"
         + "".join(f"<td class='num'>{cell(s.get(c), c)}</td>" for _, s in scopes) + "</tr>"
-        for c in COLUMNS)
+        for c in columns(summary))
     return f"<table><tr><th>metric</th>{head}</tr>{body}</table>"
 
 

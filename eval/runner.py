@@ -58,6 +58,8 @@ def score(item: TestItem, answer: dict, ranked_docs: list[str], texts: dict[str,
         "citation_recall": M.citation_recall(cited, expected),
         "citation_validity": M.citation_validity(cites, texts),
         "refused": float(refused),
+        # LLM mode: sentences of the LLM's reply that verification removed
+        "sentences_removed": float(len(answer.get("removed") or [])),
     }
     if item.answerable:
         quotes = [c.get("quote", "") for c in cites]
@@ -87,6 +89,11 @@ def summarize(records: list[Record]) -> dict[str, float | None]:
     out["latency_p50_ms"] = M.percentile(lat, 50)
     out["latency_p95_ms"] = M.percentile(lat, 95)
     out["passed"] = M.mean(float(r.passed) for r in records)
+    llm = [r.answer.get("mode") == "llm" for r in records]
+    removed = sum(r.scores.get("sentences_removed") or 0 for r in records)
+    if any(llm) or removed:  # an LLM-mode run: how much of it the LLM wrote, what was cut
+        out["llm_answers"] = M.mean(float(x) for x in llm)
+        out["sentences_removed"] = removed
     return out
 
 

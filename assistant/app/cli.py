@@ -67,6 +67,12 @@ def _port(value: str) -> int:
 
 
 # -- flag groups ------------------------------------------------------------------------------
+def _mode_flag(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--mode", choices=("extractive", "llm"),
+                    help="answer mode (default: the mode setting, else extractive); llm needs "
+                    "llm_url and llm_model, see the README")
+
+
 def _store_flags(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--corpus", help="folder of articles: .txt/.md, .html, .json/.jsonl, "
                     ".csv (default: the bundled one)")
@@ -93,16 +99,23 @@ def _question_flags(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--until", type=_date, help="only articles dated on/before YYYY-MM-DD")
 
 
+def _ask_flags(sp: argparse.ArgumentParser) -> None:
+    _question_flags(sp)
+    _mode_flag(sp)
+
+
 def _serve_flags(sp: argparse.ArgumentParser) -> None:
     _store_flags(sp)
     sp.add_argument("--host", help="address to bind (default 127.0.0.1)")
     sp.add_argument("--port", type=_port, help="port (default 7860)")
     sp.add_argument("--auth", metavar="USER:PASSWORD",
                     help="require this login (default: the auth setting, else none)")
+    _mode_flag(sp)
 
 
 def _eval_flags(sp: argparse.ArgumentParser) -> None:
     _store_flags(sp)
+    _mode_flag(sp)
     sp.add_argument("--testset", help="JSONL test set (default: eval/testsets/seed_qa.jsonl)")
     sp.add_argument("--json", metavar="OUT", help="write the summary and every record as JSON")
     sp.add_argument("--report", metavar="DIR", help="write an HTML report into DIR")
@@ -155,7 +168,7 @@ class Command:
 
 COMMANDS: dict[str, Command] = {
     "index": Command("index the corpus (incremental)", _index_flags, "index"),
-    "ask": Command("answer a question with cited passages", _question_flags, "ask"),
+    "ask": Command("answer a question with cited passages", _ask_flags, "ask"),
     "search": Command("retrieve passages only", _question_flags, "search"),
     "serve": Command("start the chat UI (indexes first if needed)", _serve_flags, "serve"),
     "eval": Command("score answers on a test set; HTML report; regression gate", _eval_flags,

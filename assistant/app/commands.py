@@ -21,7 +21,8 @@ from .progress import ensure_indexed, progress_bar
 def _config(args: argparse.Namespace) -> Config:
     """Defaults < assistant.toml < ASSISTANT_* < the flags this command has."""
     return load_config(**{name: getattr(args, name, None)
-                          for name in ("corpus", "store", "k", "host", "port", "auth")})
+                          for name in ("corpus", "store", "k", "host", "port", "auth",
+                                         "mode")})
 
 
 def _assistant(cfg: Config):

@@ -16,6 +16,8 @@ def answer(ans, qid, as_json: bool) -> None:
         return
     if qid is not None:
         print(f"# {qid}: {ans.question}")
+    if ans.notice:
+        print(f"({ans.notice})")
     print(ans.text)
     for c in ans.citations:
         print(f"  [{c.n}] {c.title} ({_meta(c.date, c.lang)}) {c.article_id}:{c.start}-{c.end}"
@@ -23,6 +25,8 @@ def answer(ans, qid, as_json: bool) -> None:
         if c.also_reported_in:
             print("      also reported in: " + "; ".join(
                 f"{o['title']} ({_meta(o['date'], o['lang'])})" for o in c.also_reported_in))
+    for r in ans.removed:
+        print(f"  removed: “{r['sentence']}” ({r['reason']})")
     print(flush=True)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from corpus import UsageError
 
+MODES = ("extractive", "llm")
 BUNDLED_CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "articles"
 
 
@@ -40,7 +41,16 @@ class Config:
         "(attributes: text, title, date, url, source, lang, id), e.g. 'text=body'.")
     index_batch: int = _f(256, "Chunks embedded and written per step while indexing.")
     k: int = _f(5, "Passages retrieved per question.")
-    mode: str = _f("extractive", "Answer mode; 'extractive' is the offline default.")
+    mode: str = _f("extractive", "Answer mode: 'extractive' (offline, the default) or 'llm' "
+                   "(an LLM writes, every sentence verified against its source).")
+    llm_url: str = _f("", "OpenAI-compatible base URL of the LLM server for mode 'llm', e.g. "
+                      "http://127.0.0.1:11434/v1 (Ollama); empty: serve llm_model, a .gguf "
+                      "file, with llama.cpp.")
+    llm_model: str = _f("", "Model name the LLM server serves, or the path of a .gguf file.")
+    llm_api_key: str = _f("", "API key of the LLM server; set it as ASSISTANT_LLM_API_KEY "
+                          "(never printed).")
+    llm_timeout: float = _f(60.0, "Seconds to wait for the LLM server before the extractive "
+                            "answer is shown instead.")
     answerer: str = _f("evidence", "How answer sentences are chosen and refused: 'evidence' "
                        "(similarity calibrated on news; the default) or 'learned' (the model "
                        "fitted on XQuAD by benchmarks.fit_answerer).")
@@ -93,7 +103,8 @@ class Config:
 
     def describe(self) -> list[tuple[str, Any, str]]:
         """(name, value, help) of every setting; a password is shown as ***."""
-        shown = {"auth": f"{self.auth.partition(':')[0]}:***" if self.auth else ""}
+        shown = {"auth": f"{self.auth.partition(':')[0]}:***" if self.auth else "",
+                 "llm_api_key": "***" if self.llm_api_key else ""}
         return [(f.name, shown.get(f.name, getattr(self, f.name)), f.metadata["help"])
                 for f in fields(self)]
 
@@ -151,11 +162,16 @@ def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | 
             )
         cfg = replace(cfg, **{k: _coerce(k, v, defaults[k]) for k, v in layer.items()
                               if k in defaults})
-    if cfg.mode != "extractive":
-        raise UsageError(
-            f"answer mode {cfg.mode!r} is not available in this version: use mode = "
-            "'extractive'."
-        )
+    if cfg.mode not in MODES:
+        raise UsageError(f"answer mode {cfg.mode!r} is not known: use 'extractive' or 'llm'.")
+    if cfg.mode == "llm" and not cfg.llm_model:
+        raise UsageError("mode 'llm' needs llm_model: the model name the server at llm_url "
+                         "serves (ASSISTANT_LLM_MODEL), or the path of a .gguf file.")
+    if cfg.llm_url and not cfg.llm_url.startswith(("http://", "https://")):
+        raise UsageError(f"llm_url {cfg.llm_url!r} is not an http(s) URL: write e.g. "
+                         "http://127.0.0.1:11434/v1.")
+    if cfg.llm_timeout <= 0:
+        raise UsageError(f"llm_timeout must be positive, got {cfg.llm_timeout:g}.")
     if cfg.answerer not in ("evidence", "learned"):
         raise UsageError(f"answerer {cfg.answerer!r} is not known: use 'evidence' or 'learned'.")
     if cfg.k < 1:

@@ -53,6 +53,9 @@ class Answer:
     # the probability that the best sentence holds the answer (refused below the threshold)
     confidence: float | None = None
     short_answer: str | None = None  # the name/date/number/place asked for, a span of [1]
+    # LLM mode: the reply's sentences verification removed, {"sentence", "reason"} each
+    removed: tuple[dict, ...] = ()
+    notice: str | None = None  # one sentence on what happened (LLM failed, sentences removed)
 
     def to_dict(self, qid: str | None = None) -> dict:
         return {
@@ -65,4 +68,6 @@ class Answer:
             "timings_ms": self.timings_ms,
             "confidence": self.confidence,
             "short_answer": self.short_answer,
+            "removed": list(self.removed),
+            "notice": self.notice,
         }

@@ -83,7 +83,12 @@ def question_words(question: str) -> set[str]:
 
 def numbers(text: str) -> set[str]:
     """The numbers of a text, digits only ("1 200,5" -> "12005")."""
-    return {re.sub(r"\D", "", m.group()) for m in _NUMBER.finditer(text)} - {""}
+    return {digits for _, digits in number_mentions(text)} - {""}
+
+
+def number_mentions(text: str) -> list[tuple[str, str]]:
+    """Each number of a text as written and as digits only."""
+    return [(m.group().strip(), re.sub(r"\D", "", m.group())) for m in _NUMBER.finditer(text)]
 
 
 def spans(sentence: str, question: str, what: str) -> list[tuple[int, int]]:

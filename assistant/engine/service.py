@@ -8,20 +8,23 @@ environment: the entry point does (``assistant.app.environment``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from corpus import StoreError, check_folder, detect_lang, find_files
+from corpus import StoreError, UsageError, check_folder, detect_lang, find_files
 from index import Embedder, Hit, IndexReport, KeywordIndex, Store, index_corpus, load_embedder
 from index.pipeline import Progress, PruneRefused
 
 from .answer import ExtractiveAnswerer
 from .checks import check_question
-from .config import Config
+from .config import MODES, Config
 from .followup import contextual_question, needs_antecedent
+from .generate import LLMAnswerer
+from .llm import LLMError, make_llm, rewrite
 from .model import Answer
 from .retrieval import Filters, Retriever, Weights
+from .verify import Verifier
 
 
 class Assistant:
@@ -34,8 +37,10 @@ class Assistant:
         self._embedders = list(embedders) if embedders is not None else None
         self._retriever: Retriever | None = None
         self._answerer: ExtractiveAnswerer | None = None
+        self._llm_answerer: LLMAnswerer | None = None
         self._generation: str | None = None
         self._antecedents: dict[tuple[str, ...], str | None] = {}  # history -> its answer
+        self._rewrites: dict[tuple[str, ...], str] = {}  # LLM mode: follow-up -> standalone
 
     @property
     def embedders(self) -> list[Embedder]:
@@ -129,32 +134,72 @@ class Assistant:
             generation = self.store.generation()
         self._generation = generation
 
-    def resolve(self, question: str, history: Sequence[str] = ()) -> str:
-        """The question to retrieve and answer with: a follow-up ("And who led the Uzbek
-        delegation?") is made standalone with the conversation's earlier questions; for a
-        pronoun ("what did he stress?") the previous question is answered again (cached)
+    @property
+    def llm_answerer(self) -> LLMAnswerer:
+        """The LLM mode's writer and verifier; the LLM client is built on first use."""
+        if self._llm_answerer is None:
+            self._llm_answerer = LLMAnswerer(self.config, lambda: make_llm(self.config),
+                                             Verifier(self.embedders, self.answerer.vectors))
+        return self._llm_answerer
+
+    def _mode(self, mode: str | None) -> str:
+        mode = mode or self.config.mode
+        if mode not in MODES:
+            raise UsageError(f"answer mode {mode!r} is not known: use 'extractive' or 'llm'.")
+        if mode == "llm" and not self.config.llm_model:
+            raise UsageError("mode 'llm' needs an LLM: set llm_url and llm_model (or "
+                             "ASSISTANT_LLM_URL and ASSISTANT_LLM_MODEL), see the README.")
+        return mode
+
+    def resolve(self, question: str, history: Sequence[str] = (), mode: str | None = None
+                ) -> str:
+        """The question to retrieve and answer with. A follow-up ("And who led the Uzbek
+        delegation?") is made standalone: in LLM mode the LLM rewrites it; otherwise (or
+        when the LLM fails) the conversation's earlier questions fill the ellipsis, and for
+        a pronoun ("what did he stress?") the previous question is answered again (cached)
         and its short answer, the name it gave, is what "he" refers to."""
         question = check_question(question)
+        if history and self._mode(mode) == "llm":
+            key = (question, *history)
+            try:
+                if key not in self._rewrites:
+                    if len(self._rewrites) >= 64:
+                        self._rewrites.pop(next(iter(self._rewrites)))
+                    self._rewrites[key] = rewrite(self.llm_answerer.llm, question, history,
+                                                  self.config)
+                return self._rewrites[key]
+            except LLMError:
+                pass  # the extractive way below
         previous = None
         if history and needs_antecedent(question):
             key = tuple(history)
             if key not in self._antecedents:
                 if len(self._antecedents) >= 32:  # the oldest conversation goes
                     self._antecedents.pop(next(iter(self._antecedents)))
-                self._antecedents[key] = self.ask(history[-1], history=history[:-1]).short_answer
+                self._antecedents[key] = self.ask(history[-1], history=history[:-1],
+                                                  mode="extractive").short_answer
             previous = self._antecedents[key]
         return contextual_question(question, list(history), previous)
 
     def search(self, question: str, k: int | None = None, filters: Filters = Filters(),
                history: Sequence[str] = ()) -> list[Hit]:
-        question = self.resolve(question, history)
+        question = self.resolve(question, history, mode="extractive")
         with self.store.locked(exclusive=False):
             self._fresh()
             return self.retriever.search(question, k or self.config.k, filters)
 
     def ask(self, question: str, k: int | None = None, filters: Filters = Filters(),
-            history: Sequence[str] = ()) -> Answer:
-        question = self.resolve(question, history)
+            history: Sequence[str] = (), mode: str | None = None) -> Answer:
+        """The answer (in LLM mode, the last of ``ask_stream``)."""
+        *_, last = self.ask_stream(question, k, filters, history, mode)
+        return last
+
+    def ask_stream(self, question: str, k: int | None = None, filters: Filters = Filters(),
+                   history: Sequence[str] = (), mode: str | None = None) -> Iterator[Answer]:
+        """Answers as they grow: extractive answers come whole; in LLM mode each verified
+        sentence adds to the previous answer, and the last one is final."""
+        mode = self._mode(mode)
+        question = self.resolve(question, history, mode)
         with self.store.locked(exclusive=False):
             self._fresh()
             t0 = time.perf_counter()
@@ -162,14 +207,21 @@ class Assistant:
             cands = self.retriever.candidates(question, k or self.config.k, filters)
             t1 = time.perf_counter()
             qvecs = self.retriever.query_vectors(question)
-            ans = self.answerer.answer(question, cands, qvecs, lang)
-            t2 = time.perf_counter()
-            citations = [replace(c, also_reported_in=tuple(self.also_reported_in(c.article_id)))
-                         for c in ans.citations]
-        timings = {"retrieve": round((t1 - t0) * 1000, 1), "answer": round((t2 - t1) * 1000, 1)}
-        closest = [] if ans.answerable else [Hit(c.chunk, round(c.score, 4), i + 1)
-                                             for i, c in enumerate(cands[:3])]
-        return replace(ans, citations=citations, timings_ms=timings, closest=closest)
+
+        def extractive() -> Answer:
+            return self.answerer.answer(question, cands, qvecs, lang)
+
+        answers = (self.llm_answerer.stream(question, cands, lang, extractive)
+                   if mode == "llm" else iter([extractive()]))
+        for ans in answers:
+            with self.store.locked(exclusive=False):
+                citations = [replace(c, also_reported_in=tuple(self.also_reported_in(
+                    c.article_id))) for c in ans.citations]
+            timings = {"retrieve": round((t1 - t0) * 1000, 1),
+                       "answer": round((time.perf_counter() - t1) * 1000, 1)}
+            closest = [] if ans.answerable else [Hit(c.chunk, round(c.score, 4), i + 1)
+                                                 for i, c in enumerate(cands[:3])]
+            yield replace(ans, citations=citations, timings_ms=timings, closest=closest)
 
     def also_reported_in(self, article_id: str) -> list[dict]:
         """Articles in other languages that report the same story (index.links)."""

@@ -127,15 +127,19 @@ class Page:
         try:
             history = [t.question for t in turns]
             query = self.app.resolve(message, history)
-            ans = self.app.ask(message, filters=flt, history=history)
+            answers = self.app.ask_stream(message, filters=flt, history=history)
+            ans = next(answers)  # retrieval done: the store is free for others
         except AssistantError as exc:
             yield self.history(turns), gr.skip(), message, turns, error_html(exc)
             return
         finally:
             self.lock.release()
-        turn = Turn(message, query, ans, shown)
-        turns = turns + [turn]
-        if ans.answerable:  # in pieces as they render (no pause), sources with their markers
+        turns = turns + [Turn(message, query, ans, shown)]
+        if ans.mode == "llm":  # each verified sentence as it comes, with its sources
+            for ans in answers:
+                yield (self.history(turns, done=False), self.sources(turns), "", turns, "")
+                turns[-1] = Turn(message, query, ans, shown)
+        elif ans.answerable:  # in pieces as they render (no pause), sources with markers
             words = re.findall(r"\S+\s*", ans.text)
             for i in range(STREAM_WORDS, len(words), STREAM_WORDS):
                 prefix = "".join(words[:i])

@@ -60,6 +60,13 @@ def answer_html(turn: Turn, t: int, shown: str | None = None, done: bool = True)
                      + ("<br><span class='hint'>The closest passages found are listed under "
                         "Sources; none of them answers the question.</span>"
                         if ans.closest and done else "") + "</div>")
+    if done and ans.notice:
+        parts.append(f'<div class="notice">{escape(ans.notice)}</div>')
+    if done and ans.removed:
+        items = "".join(f"<li>“{escape(r['sentence'])}”: {escape(r['reason'])}</li>"
+                        for r in ans.removed)
+        parts.append(f'<details class="removed"><summary>Removed by verification '
+                     f'({len(ans.removed)})</summary><ul>{items}</ul></details>')
     if done and ans.confidence is not None:
         parts.append(f'<div class="confidence">{_confidence(ans)}</div>')
     return "".join(parts)
@@ -72,6 +79,9 @@ def _confidence(ans: Answer) -> str:
         return (f"Refused: the best sentence found has a {pct} % chance of holding the "
                 "answer, too low to quote it as one.")
     level = "high" if pct >= 70 else "medium" if pct >= 40 else "low"
+    if ans.mode == "llm":
+        return (f"Written by the LLM and verified: each sentence's names and numbers are in "
+                f"the source it cites, and its meaning is close to it (best support {pct} %).")
     return (f"Confidence {level} ({pct} %): the chance that the first quoted sentence holds "
             "the answer.")
 
