@@ -4,6 +4,11 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.installed-dev-stamp
+# llama.cpp (for the LLM mode's tests) compiles from source; without these flags its default
+# build emits AVX-512/AMX code that crashes on CPUs or VMs without it (../shared MODELS.md).
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_TILE=OFF
 
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -12,10 +17,16 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
 	@touch $(STAMP)
 
-install: $(STAMP)
+# The tests need the dev tools too (the first time, llama.cpp builds: about 10 minutes).
+$(DEV_STAMP): $(STAMP)
+	CMAKE_ARGS="$(LLAMA_CMAKE)" CMAKE_BUILD_PARALLEL_LEVEL=2 \
+		$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $(DEV_STAMP)
+
+install: $(DEV_STAMP)
 
 # The browser tests drive Debian's chromium through Playwright (never `playwright install`).
 $(CHROMIUM):
@@ -28,7 +39,7 @@ run: $(STAMP)  ## index the bundled corpus if needed, then serve the chat UI on 
 index: $(STAMP)
 	$(BIN)/python -m assistant index
 
-test: $(STAMP) $(CHROMIUM)  ## lint, the layer contract, the quality gate on the seed test set, then every test
+test: $(DEV_STAMP) $(CHROMIUM)  ## lint, the layer contract, the quality gate on the seed test set, then every test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m assistant eval --store .store-eval --baseline eval/baseline.json \
@@ -38,10 +49,10 @@ test: $(STAMP) $(CHROMIUM)  ## lint, the layer contract, the quality gate on the
 eval: $(STAMP)  ## the seed test set with its HTML report in out/eval
 	$(BIN)/python -m assistant eval --store .store-eval --report out/eval --json out/eval/results.json
 
-test-fast: $(STAMP)
+test-fast: $(DEV_STAMP)
 	$(BIN)/python -m pytest -m "not slow and not e2e and not browser"
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 

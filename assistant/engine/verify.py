@@ -32,6 +32,7 @@ from index.keyword import name_key
 
 from . import features as F
 from . import questions as Q
+from .features import instruction_like
 from .retrieval import Candidate
 
 SUPPORT_CALIBRATION = {"e5": (0.80, 0.90), "use": (0.15, 0.55)}
@@ -39,8 +40,9 @@ MIN_SUPPORT = 0.4
 MARKER = re.compile(r"\[(\d{1,3})\]")
 # A sentence ends at . ! ? (with its markers after it, "… Omuraliev. [1]"), not after an
 # initial or a short abbreviation ("J. Abruyev", "Mr.", "z. B.").
+# A line break ends one too (lists, "is:\n\nName").
 _END = re.compile(r"(?<!\b\w)(?<!\bMr)(?<!\bDr)(?<!\bSt)(?<!\bvs)[.!?…]+[\"»”)]*"
-                  r"((?:\s*\[\d{1,3}\])*)")
+                  r"(?:[ \t]*\[\d{1,3}\])*|(?:[ \t]*\[\d{1,3}\])*[ \t]*(?=\n)")
 _WORD = re.compile(r"[\w'’-]{3,}")
 _CAP = re.compile(r"\b[A-ZА-ЯЁÄÖÜÇĞİŞƏ][\w'’-]{2,}(?:\s+[A-ZА-ЯЁÄÖÜÇĞİŞƏ][\w'’-]{2,})*")
 _MONTHS = re.compile(month_regex(), re.IGNORECASE)
@@ -68,7 +70,7 @@ def split(buffer: str, final: bool) -> tuple[list[str], str]:
     out, pos = [], 0
     for m in _END.finditer(buffer):
         after = buffer[m.end():]
-        if not final and not re.match(r"\s+[^\s\[]", after):
+        if not final and not re.match(r"\s+[^\s\[]", after) and not after.startswith("\n"):
             break
         if after and not after[0].isspace():
             continue  # "3.5", "OTS.org": not an end
@@ -131,20 +133,6 @@ def _present(key: str, keys: set[str]) -> bool:
         if len(k) >= 3 and key.startswith(k) and len(key) - len(k) <= 1:
             return True
     return False
-
-
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|prompt|rules)\b|"
-    r"\b(answer|reply|respond|say)\b.{0,40}\bto (every|all|any) questions?\b|"
-    r"\bsystem prompt\b|игнорируй|проигнорируй|забудь\b.{0,40}инструкц|"
-    r"ignoriere\b.{0,40}anweisung|talimatlar\w* (yok say|görmezden)|"
-    r"təlimatlar\w* (nəzərə alma|unut)", re.IGNORECASE)
-
-
-def instruction_like(sentence: str) -> bool:
-    """The sentence gives an assistant instructions (a poisoned article): it is data, and
-    supports no answer."""
-    return bool(_INSTRUCTION.search(sentence))
 
 
 class Verifier:

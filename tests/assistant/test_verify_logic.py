@@ -68,3 +68,8 @@ def test_llm_settings_are_checked_and_the_key_is_never_shown():
                     llm_url="localhost:8080")
     with pytest.raises(UsageError, match="not known"):
         load_config(toml_path="/nonexistent", env={}, mode="generative")
+
+
+def test_a_line_break_ends_a_sentence():
+    done, rest = split("The Secretary-General is:\n\nOmuraliev [1]\n- Abruyev [2].", final=True)
+    assert done == ["The Secretary-General is:", "Omuraliev [1]", "- Abruyev [2]."]
