@@ -109,7 +109,10 @@ def _serve_flags(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--host", help="address to bind (default 127.0.0.1)")
     sp.add_argument("--port", type=_port, help="port (default 7860)")
     sp.add_argument("--auth", metavar="USER:PASSWORD",
-                    help="require this login (default: the auth setting, else none)")
+                    help="require this login: the page asks for it, the API wants the password "
+                    "as a bearer token (default: the auth setting, else none)")
+    sp.add_argument("--insecure", action="store_true",
+                    help="allow a non-loopback --host without a login (a trusted network)")
     _mode_flag(sp)
 
 

@@ -90,12 +90,14 @@ def _questions(args: argparse.Namespace) -> list[tuple[Any, str]]:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from .ui.layout import serve as serve_page
+    from .server import check_exposure
+    from .server import serve as serve_all
 
-    cfg = _config(args)  # a bad login fails here, before indexing
+    cfg = _config(args)  # a bad login or an exposed address fails here, before indexing
+    check_exposure(cfg.host, cfg.login(), args.insecure)
     app = _assistant(cfg)
     ensure_indexed(app)
-    serve_page(app, cfg.host, cfg.port, cfg.login())
+    serve_all(app, cfg.host, cfg.port, cfg.login(), args.insecure)
     return 0
 
 

@@ -30,13 +30,17 @@ def answer(ans, qid, as_json: bool) -> None:
     print(flush=True)
 
 
+def hits_dict(question: str, found, qid) -> dict:
+    """The `search --json` object (also the HTTP API's /api/search answer)."""
+    return {"id": qid, "question": question, "hits": [
+        {"rank": h.rank, "doc_id": h.chunk.article_id, "chunk_id": h.chunk.id,
+         "score": h.score, "lang": h.chunk.lang, "date": h.chunk.date,
+         "title": h.chunk.title, "text": h.chunk.text} for h in found]}
+
+
 def hits(question: str, found, qid, as_json: bool) -> None:
     if as_json:
-        print(json.dumps({"id": qid, "question": question, "hits": [
-            {"rank": h.rank, "doc_id": h.chunk.article_id, "chunk_id": h.chunk.id,
-             "score": h.score, "lang": h.chunk.lang, "date": h.chunk.date,
-             "title": h.chunk.title, "text": h.chunk.text} for h in found]},
-            ensure_ascii=False), flush=True)
+        print(json.dumps(hits_dict(question, found, qid), ensure_ascii=False), flush=True)
         return
     print(f"# {question}")
     for h in found:
@@ -52,12 +56,7 @@ def article(rec: dict, also: list[dict], with_removed: bool, as_json: bool) -> N
 
     removed = removed_lines(rec["raw"], rec["text"])
     if as_json:
-        out = {k: rec[k] for k in ("id", "title", "date", "lang", "site", "url", "source",
-                                   "sha256", "n_chunks", "text")}
-        out["also_reported_in"] = also
-        if with_removed:
-            out["removed_lines"] = removed
-        print(json.dumps(out, ensure_ascii=False))
+        print(json.dumps(article_dict(rec, also, with_removed), ensure_ascii=False))
         return
     for key in ("id", "title", "date", "lang", "site", "url", "source", "n_chunks"):
         print(f"{key:9} {rec[key] if rec[key] is not None else '-'}")
@@ -68,6 +67,18 @@ def article(rec: dict, also: list[dict], with_removed: bool, as_json: bool) -> N
         print(f"removed by the cleaner ({len(removed)} lines):")
         for line in removed:
             print(f"  - {line}")
+
+
+def article_dict(rec: dict, also: list[dict], with_removed: bool = False) -> dict:
+    """The `show --json` object (also the HTTP API's /api/articles/{id} answer)."""
+    from corpus.loader import removed_lines
+
+    out = {k: rec[k] for k in ("id", "title", "date", "lang", "site", "url", "source",
+                               "sha256", "n_chunks", "text")}
+    out["also_reported_in"] = also
+    if with_removed:
+        out["removed_lines"] = removed_lines(rec["raw"], rec["text"])
+    return out
 
 
 def skipped(report) -> None:

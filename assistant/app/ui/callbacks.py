@@ -54,9 +54,10 @@ STREAM_WORDS = 3  # words per streamed update
 class Page:
     """Callbacks of one app; Gradio calls them per session with that session's values."""
 
-    def __init__(self, app: Assistant):
+    def __init__(self, app: Assistant, lock: threading.Lock | None = None):
         self.app = app
-        self.lock = threading.Lock()  # questions, re-indexing and evaluation take turns
+        # questions (the page's and the HTTP API's), re-indexing and evaluation take turns
+        self.lock = lock or threading.Lock()
         self.feedback_path = Path(app.config.store) / FEEDBACK_FILE
 
     # -- lookups for rendering -------------------------------------------------------------

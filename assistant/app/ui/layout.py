@@ -7,7 +7,7 @@ anything: what a click does is in ``callbacks``, the HTML in ``render``.
 
 from __future__ import annotations
 
-import sys
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -128,8 +128,8 @@ def _wire(demo, page: Page, turns, chat: SimpleNamespace, corpus: SimpleNamespac
     api_in.submit(page.ask_api, api_in, api_out, api_name="ask", concurrency_limit=1)
 
 
-def build_app(app: Assistant) -> gr.Blocks:
-    page = Page(app)
+def build_app(app: Assistant, lock: threading.Lock | None = None) -> gr.Blocks:
+    page = Page(app, lock)
     with gr.Blocks(title="News assistant") as demo:
         turns = gr.State([])
         gr.Markdown(TITLE)
@@ -144,17 +144,7 @@ def build_app(app: Assistant) -> gr.Blocks:
     return demo
 
 
-def serve(app: Assistant, host: str, port: int,
-          credentials: tuple[str, str] | None = None) -> None:
-    """Serve the page on an indexed store (the CLI indexes an empty one first). Never
-    shared through a public link; a login (``config.parse_auth``) protects it when given."""
-    app.ask("warm-up")  # load models and indexes before the first visitor, not during
-    demo = build_app(app)
-    print(f"serving on http://{host}:{port}" + (" (login required)" if credentials else ""),
-          file=sys.stderr, flush=True)
-    demo.queue(default_concurrency_limit=1).launch(
-        server_name=host, server_port=port, share=False, auth=credentials, show_error=False,
-        quiet=True, css=(HERE / "page.css").read_text(encoding="utf-8"),
-        head=f"<script>\n{(HERE / 'page.js').read_text(encoding='utf-8')}</script>",
-        footer_links=["api"], max_file_size="50mb",
-    )
+def page_assets() -> dict[str, str]:
+    """The page's CSS and script, for Gradio's launch or mount."""
+    return {"css": (HERE / "page.css").read_text(encoding="utf-8"),
+            "head": f"<script>\n{(HERE / 'page.js').read_text(encoding='utf-8')}</script>"}

@@ -1,0 +1,64 @@
+"""`serve`: the chat page and the HTTP API on one port (FastAPI, with Gradio mounted at /).
+
+Without a login it serves on a loopback address only: a non-loopback ``--host`` needs
+``--auth`` (the page asks for the login, the API for the password as a bearer token), or
+``--insecure`` to say the network is trusted.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+import threading
+
+from assistant.engine.service import Assistant
+from corpus import UsageError
+
+
+def check_exposure(host: str, credentials: tuple[str, str] | None, insecure: bool) -> None:
+    """Refuse to serve beyond this machine without a login, unless told the network is
+    trusted."""
+    if credentials or insecure or _loopback(host):
+        return
+    raise UsageError(f"serving on {host} without a login would let anyone who reaches this "
+                     "machine read the corpus: add --auth USER:PASSWORD, or --insecure if the "
+                     "network is trusted.")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_server(app: Assistant, credentials: tuple[str, str] | None = None):
+    """The FastAPI app: the API's routes first, then the page at /."""
+    import gradio as gr
+
+    from .api import build_api
+    from .ui.layout import build_app, page_assets
+
+    lock = threading.Lock()  # the page and the API take turns with the models and store
+    demo = build_app(app, lock)
+    demo.queue(default_concurrency_limit=1)
+    api = build_api(app, lock, credentials)
+    return gr.mount_gradio_app(api, demo, path="/", auth=credentials, show_error=False,
+                               footer_links=["api"], max_file_size="50mb", **page_assets())
+
+
+def serve(app: Assistant, host: str, port: int, credentials: tuple[str, str] | None = None,
+          insecure: bool = False) -> None:
+    """Serve the page and the API on an indexed store (the CLI indexes an empty one first);
+    never through a public share link."""
+    import uvicorn
+
+    check_exposure(host, credentials, insecure)
+    app.ask("warm-up")  # load models and indexes before the first visitor, not during
+    server = build_server(app, credentials)
+    print(f"serving on http://{host}:{port}" + (" (login required)" if credentials else "")
+          + f"\nAPI: http://{host}:{port}/api/ask, OpenAI-compatible /v1, docs at /docs",
+          file=sys.stderr, flush=True)
+    uvicorn.run(server, host=host, port=port, log_level="warning")
