@@ -7,6 +7,7 @@ from .links import same_story_links
 from .manifest import Manifest
 from .model import Chunk, Hit
 from .pipeline import IndexReport, index_articles, index_corpus, refresh_keyword_index
+from .remote import RemoteStore, open_store
 from .store import Store, where_clause
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "IndexReport",
     "KeywordIndex",
     "Manifest",
+    "RemoteStore",
     "STEmbedder",
     "Store",
     "chunk_article",
@@ -27,6 +29,7 @@ __all__ = [
     "load_embedder",
     "name_keys",
     "names_match",
+    "open_store",
     "refresh_keyword_index",
     "same_story_links",
     "tokens",

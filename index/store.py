@@ -32,18 +32,20 @@ def _date_num(date: str | None) -> int:
 
 
 class Store:
+    remote = False  # a folder here; index.remote.RemoteStore is a Chroma server
+
     def __init__(self, path: str | Path):
         text = str(path)
         if "://" in text:
-            raise UsageError(
-                f"store {text} is a URL, and this version keeps its store in a local folder: "
-                "pass a folder path with --store."
-            )
+            raise UsageError(f"store {text} is a URL: open it with index.open_store.")
         self.path = Path(path).resolve()
         self._client = None
         self._manifest: Manifest | None = None
         self._manifest_checked = False  # layout checked (writers) since it was opened
         self._held: str | None = None  # "exclusive"/"shared" while this object holds the lock
+
+    def __str__(self) -> str:
+        return str(self.path)
 
     # -- set-up ---------------------------------------------------------------------------
     def ensure_writable(self) -> None:

@@ -24,7 +24,12 @@ def _f(default: Any, help: str, **kw: Any) -> Any:
 class Config:
     corpus: str = _f(str(BUNDLED_CORPUS), "Folder of articles to index (.txt/.md, "
                      ".html/.htm, .json/.jsonl, .csv).")
-    store: str = _f(".store", "Folder of the Chroma store and keyword index.")
+    store: str = _f(".store", "Folder of the Chroma store and keyword index, or the URL of a "
+                    "Chroma server (http://host:8000).")
+    store_token: str = _f("", "Token of the Chroma server; set it as ASSISTANT_STORE_TOKEN "
+                          "(never printed).")
+    store_tenant: str = _f("", "Tenant on the Chroma server (empty: Chroma's default).")
+    store_database: str = _f("", "Database on the Chroma server (empty: Chroma's default).")
     embedders: list[str] = _f(
         ["e5-small", "use"],
         "Dense models, fused: 'e5-small' (backend timed fastest on this CPU; or always "
@@ -104,7 +109,8 @@ class Config:
     def describe(self) -> list[tuple[str, Any, str]]:
         """(name, value, help) of every setting; a password is shown as ***."""
         shown = {"auth": f"{self.auth.partition(':')[0]}:***" if self.auth else "",
-                 "llm_api_key": "***" if self.llm_api_key else ""}
+                 "llm_api_key": "***" if self.llm_api_key else "",
+                 "store_token": "***" if self.store_token else ""}
         return [(f.name, shown.get(f.name, getattr(self, f.name)), f.metadata["help"])
                 for f in fields(self)]
 

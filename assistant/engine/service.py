@@ -13,7 +13,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from corpus import StoreError, UsageError, check_folder, detect_lang, find_files
-from index import Embedder, Hit, IndexReport, KeywordIndex, Store, index_corpus, load_embedder
+from index import (
+    Embedder,
+    Hit,
+    IndexReport,
+    KeywordIndex,
+    Store,
+    index_corpus,
+    load_embedder,
+    open_store,
+)
 from index.pipeline import Progress, PruneRefused
 
 from .answer import ExtractiveAnswerer
@@ -33,7 +42,9 @@ class Assistant:
     def __init__(self, config: Config, store: Store | None = None,
                  embedders: Sequence[Embedder] | None = None):
         self.config = config
-        self.store = store if store is not None else Store(config.store)
+        self.store = store if store is not None else open_store(
+            config.store, config.store_token, config.store_tenant, config.store_database,
+            config.cache_dir())
         self._embedders = list(embedders) if embedders is not None else None
         self._retriever: Retriever | None = None
         self._answerer: ExtractiveAnswerer | None = None
@@ -81,6 +92,11 @@ class Assistant:
         start this way); ``notice`` receives one line before and one after."""
         if self.is_indexed():
             return None
+        if self.store.remote:  # readers never write to a server store
+            raise StoreError(
+                f"the Chroma server at {self.store} holds no index by "
+                f"{', '.join(e.name for e in self.embedders)}: run 'python -m assistant index "
+                f"--store {self.store}' where the corpus is.")
         if notice:
             missing = [e.name for e in self.embedders
                        if not self.store.is_current(e.name, e.version)]

@@ -210,7 +210,8 @@ def page(tmp_path):
     corpus.mkdir()
     app = SimpleNamespace(
         config=SimpleNamespace(store=str(tmp_path / "store"), corpus=str(corpus)),
-        source_filter=lambda sources: frozenset({"x"}) if sources else None)
+        source_filter=lambda sources: frozenset({"x"}) if sources else None,
+        store=SimpleNamespace(remote=False))
     return Page(app)
 
 

@@ -185,6 +185,9 @@ class Page:
             progress((step.done, max(step.total, 1)), desc=f"indexing ({step.figures()})",
                      unit="files")
 
+        if self.app.store.remote:  # a reader of a server store never writes to it
+            return (f"⚠️ This page reads the Chroma server at {html.escape(str(self.app.store))}"
+                    ": index it where the corpus is (python -m assistant index --store URL).")
         progress(0, desc="waiting for the index" if self.lock.locked() else "starting")
         with self.lock:
             try:
@@ -198,6 +201,9 @@ class Page:
         different file; each file is written whole or not at all."""
         if not files:
             raise UsageError("no file chosen: pick one or more article files to upload.")
+        if self.app.store.remote:
+            raise UsageError("this page reads a Chroma server store: add articles to the "
+                             "corpus where it is indexed.")
         target = Path(self.app.config.corpus) / UPLOAD_FOLDER
         added, notes = [], []
         for f in files:

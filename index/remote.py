@@ -1,0 +1,355 @@
+"""A store on a Chroma server (`chroma run`, or Chroma's distributed deployment): the
+vectors, the chunk texts and the manifest all live on the server, so a reader on another
+machine needs only the URL.
+
+Where things live, and why:
+- vectors and chunk texts: the same per-model collections as the folder store;
+- the manifest (articles with their texts, file hashes, what is embedded, same-story links,
+  the generation stamp): a ``manifest`` collection, one record per row (a 1-d placeholder
+  vector, the row as JSON). A mirror of it is kept as SQLite in a local cache folder and
+  downloaded again only when the server's generation changes;
+- the keyword (BM25) index: rebuilt by each reader from the server's chunk texts and cached
+  beside the mirror. Chroma 1.5's full-text filter ($contains) is a substring match without
+  ranking, and uploading bm25s's files as records would double what readers fetch; a rebuild
+  is a few seconds per 100k chunks and happens once per generation.
+
+``index`` writes vectors to the server as it goes and publishes the manifest when it ends;
+a run killed half-way leaves the server's manifest as it was (vectors are upserted under
+stable ids, so the next run, from any machine, redoes the rest with no duplicates). One
+``index`` at a time: a lease record on the server, renewed while the run writes. Every call
+is retried with backoff when the server does not answer (a restart), then fails in one
+sentence naming the URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from corpus import StoreError, UsageError
+
+from .manifest import Manifest
+from .pipeline import PruneRefused, refresh_keyword_index
+from .store import Store
+
+MANIFEST = "manifest"
+LEASE_S = 300.0  # an index run's lease; renewed while it writes
+RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0)  # seconds between attempts when the server is away
+_TABLES = {  # table -> (key columns, record id prefix)
+    "articles": (("id",), "a"), "files": (("file",), "f"),
+    "embedded": (("article_id", "embedder"), "e"), "links": (("a", "b"), "l"),
+    "meta": (("key",), "m"),
+}
+_LOCAL_META = ("lock",)  # meta keys that stay on the server
+
+
+def open_store(spec: str, token: str = "", tenant: str = "", database: str = "",
+               cache: Path | None = None) -> Store:
+    """The store ``spec`` names: a folder, or an http(s):// Chroma server."""
+    if "://" in spec:
+        return RemoteStore(spec, token, tenant, database, cache)
+    return Store(spec)
+
+
+class RemoteStore(Store):
+    remote = True
+
+    def __init__(self, url: str, token: str = "", tenant: str = "", database: str = "",
+                 cache: Path | None = None):
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise UsageError(f"store {url!r} is not a Chroma server URL: write e.g. "
+                             "http://127.0.0.1:8000 (or a folder path).")
+        self.url = url.rstrip("/")
+        self._host, self._ssl = parsed.hostname, parsed.scheme == "https"
+        self._port = parsed.port or (443 if self._ssl else 8000)
+        self._token, self._tenant = token, tenant or "default_tenant"
+        self._database = database or "default_database"
+        key = hashlib.sha256(f"{self.url}|{self._tenant}|{self._database}".encode())
+        root = cache or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) \
+            / "newsqa-assistant"
+        super().__init__(root / "stores" / f"{self._host}-{self._port}-{key.hexdigest()[:12]}")
+        self._lease_until = 0.0
+        self._run = os.urandom(8).hex()  # this object's lease, told apart from others'
+
+    def __str__(self) -> str:
+        return self.url
+
+    # -- the connection ---------------------------------------------------------------
+    @property
+    def client(self):
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings
+
+            headers = {"Authorization": f"Bearer {self._token}"} if self._token else None
+            self._client = self._retry(lambda: chromadb.HttpClient(
+                host=self._host, port=self._port, ssl=self._ssl, headers=headers,
+                tenant=self._tenant, database=self._database,
+                settings=Settings(anonymized_telemetry=False)), "connect")
+        return self._client
+
+    def _retry(self, call, what: str):
+        """``call()``, retried while the server does not answer (not on the first connect:
+        a server that is not there at start is said at once); one sentence if it stays
+        away, refuses the token, or lacks the tenant or database."""
+        for pause in ((*RETRIES, None) if what != "connect" else (None,)):
+            try:
+                return call()
+            except Exception as exc:  # noqa: BLE001 - chromadb and httpx raise many kinds
+                text = f"{type(exc).__name__}: {exc}"
+                if any(s in text for s in ("401", "403", "Unauthorized", "Forbidden")):
+                    raise StoreError(f"the Chroma server at {self.url} refused the token: set "
+                                     "ASSISTANT_STORE_TOKEN to the server's token.") from None
+                if "tenant" in text.lower() or "database" in text.lower():
+                    raise StoreError(f"the Chroma server at {self.url} has no tenant "
+                                     f"{self._tenant!r} or database {self._database!r}: "
+                                     "create them or fix store_tenant/store_database.") from None
+                if not _unreachable(text) or pause is None:
+                    if _unreachable(text):
+                        raise StoreError(
+                            f"the Chroma server at {self.url} does not answer ({what}): start "
+                            "it (chroma run --path DIR --port N) or fix --store.") from None
+                    raise
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    # -- Store methods that talk to the server, retried ---------------------------------
+    def collection(self, embedder: str, version: str | None = None, kind: str = "chunks"):
+        return self._retry(lambda: super(RemoteStore, self).collection(embedder, version, kind),
+                           "collection")
+
+    def add(self, *args, **kw) -> None:
+        self._renew()
+        self._retry(lambda: super(RemoteStore, self).add(*args, **kw), "add")
+
+    def delete_articles(self, *args, **kw) -> None:
+        self._retry(lambda: super(RemoteStore, self).delete_articles(*args, **kw), "delete")
+
+    def drop(self, embedder: str) -> None:
+        self._retry(lambda: super(RemoteStore, self).drop(embedder), "drop")
+
+    def _query(self, *args):
+        return self._retry(lambda: super(RemoteStore, self)._query(*args), "query")
+
+    def chunks(self, embedder: str):
+        col = self.collection(embedder)
+        if col is None:
+            return []
+        from .model import Chunk
+
+        out = []
+        for ids, docs, metas in self._pages(col, ["documents", "metadatas"]):
+            out += [Chunk(id=i, article_id=m["article_id"], text=d, start=m["start"],
+                          end=m["end"], lang=m["lang"] or None, date=m["date"] or None,
+                          title=m["title"], source=m["source"])
+                    for i, d, m in zip(ids, docs, metas, strict=True)]
+        return sorted(out, key=lambda c: (c.article_id, int(c.id.rsplit("#", 1)[1])))
+
+    def _pages(self, col, include: list[str], size: int = 2000) -> Iterator[tuple]:
+        offset = 0
+        while True:
+            got = self._retry(lambda o=offset: col.get(include=include, limit=size, offset=o),
+                              "read")
+            if not got["ids"]:
+                return
+            yield got["ids"], *(got[k] for k in include)
+            offset += len(got["ids"])
+
+    # -- what exists, and the manifest mirror ------------------------------------------
+    def _manifest_collection(self, create: bool = False):
+        def get():
+            if create:
+                return self.client.get_or_create_collection(MANIFEST, embedding_function=None)
+            try:
+                return self.client.get_collection(MANIFEST, embedding_function=None)
+            except Exception as exc:  # noqa: BLE001
+                if _unreachable(f"{type(exc).__name__}: {exc}"):
+                    raise
+                return None
+        return self._retry(get, "manifest")
+
+    def _server_meta(self, key: str) -> str | None:
+        col = self._manifest_collection()
+        if col is None:
+            return None
+        got = self._retry(lambda: col.get(ids=[f"m:{key}"], include=["documents"]), "read")
+        return got["documents"][0] if got["ids"] else None
+
+    def exists(self) -> bool:
+        return self._server_meta("generation") is not None
+
+    def generation(self) -> str | None:
+        """The server's generation; the local mirror is brought up to it first."""
+        server = self._server_meta("generation")
+        if server is not None and self._local_generation() != server:
+            self.sync()
+        return server
+
+    def _local_generation(self) -> str | None:
+        man = Store.read_manifest(self)
+        return man.get_meta("generation") if man else None
+
+    def read_manifest(self) -> Manifest | None:
+        if not self.manifest_path.is_file() and self.exists():
+            self.sync()
+        return super().read_manifest()
+
+    def sync(self) -> None:
+        """Replace the local mirror with the server's manifest and rebuild the keyword
+        index from the server's chunks (written whole, then renamed into place)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        tmp = self.manifest_path.with_suffix(".sync")
+        for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            p.unlink(missing_ok=True)
+        man = Manifest(tmp)
+        col = self._manifest_collection()
+        rows: dict[str, list] = {t: [] for t in _TABLES}
+        for ids, docs in self._pages(col, ["documents"]) if col is not None else ():
+            for rid, doc in zip(ids, docs, strict=True):
+                table = next((t for t, (_, p) in _TABLES.items() if rid.startswith(p + ":")),
+                             None)
+                if table and not (table == "meta" and rid[2:] in _LOCAL_META):
+                    rows[table].append(json.loads(doc) if table != "meta" else
+                                       {"key": rid[2:], "value": doc})
+        with man._tx():
+            for table, items in rows.items():
+                for row in items:
+                    cols = list(row)
+                    man.db.execute(f"INSERT OR REPLACE INTO {table} ({', '.join(cols)}) VALUES "
+                                   f"({', '.join('?' * len(cols))})", [row[c] for c in cols])
+        man.close()
+        if self._manifest is not None:
+            self._manifest.close()
+            self._manifest, self._manifest_checked = None, False
+        os.replace(tmp, self.manifest_path)
+        for name in self._embedder_names()[:1]:
+            refresh_keyword_index(self, name)
+
+    def _embedder_names(self) -> list[str]:
+        cols = self._retry(lambda: self.client.list_collections(), "list")
+        names = []
+        for c in cols:
+            col = c if hasattr(c, "metadata") else self.client.get_collection(c)
+            if col.name.startswith("chunks-") and (col.metadata or {}).get("embedder"):
+                names.append(col.metadata["embedder"])
+        return sorted(names)
+
+    def publish(self) -> None:
+        """Upload the local manifest's rows that the server lacks or holds otherwise, and
+        remove those it no longer has; the generation goes last."""
+        man = self.manifest
+        col = self._manifest_collection(create=True)
+        have: dict[str, str] = {}
+        for ids, metas in self._pages(col, ["metadatas"]):
+            have.update({i: (m or {}).get("h", "") for i, m in zip(ids, metas, strict=True)})
+        want: dict[str, str] = {}
+        for table, (keys, prefix) in _TABLES.items():
+            cur = man.db.execute(f"SELECT * FROM {table}")
+            cols = [d[0] for d in cur.description]
+            for r in cur:
+                row = dict(zip(cols, r, strict=True))
+                if table == "meta":
+                    if row["key"] in _LOCAL_META or row["key"] == "generation":
+                        continue
+                    want[f"m:{row['key']}"] = row["value"]
+                else:
+                    want[f"{prefix}:" + "\t".join(str(row[k]) for k in keys)] = json.dumps(
+                        row, ensure_ascii=False)
+        changed = [(i, d) for i, d in want.items() if have.get(i) != _digest(d)]
+        for n in range(0, len(changed), 500):
+            part = changed[n:n + 500]
+            self._retry(lambda part=part: col.upsert(
+                ids=[i for i, _ in part], documents=[d for _, d in part],
+                embeddings=np.zeros((len(part), 1), np.float32),
+                metadatas=[{"h": _digest(d)} for _, d in part]), "publish")
+        gone = [i for i in have if i not in want and i not in ("m:generation", "m:lock")]
+        for n in range(0, len(gone), 500):
+            self._retry(lambda n=n: col.delete(ids=gone[n:n + 500]), "publish")
+        gen = man.get_meta("generation") or str(time.time())
+        self._retry(lambda: col.upsert(ids=["m:generation"], documents=[gen],
+                                       embeddings=np.zeros((1, 1), np.float32),
+                                       metadatas=[{"h": _digest(gen)}]), "publish")
+
+    # -- one writer at a time ---------------------------------------------------------
+    @contextmanager
+    def locked(self, exclusive: bool) -> Iterator[None]:
+        if not exclusive or self._held == "exclusive":
+            with super().locked(exclusive):
+                yield
+            return
+        with super().locked(True):
+            self._take_lease()
+            try:
+                if self._local_generation() != self._server_meta("generation"):
+                    self.sync()  # start from what the server holds
+                try:
+                    yield
+                except PruneRefused:  # the run completed all but the removals
+                    self.publish()
+                    raise
+                self.publish()
+            finally:
+                self._release_lease()
+
+    def _take_lease(self) -> None:
+        col = self._manifest_collection(create=True)
+        got = self._retry(lambda: col.get(ids=["m:lock"], include=["documents"]), "lock")
+        if got["ids"]:
+            lease = json.loads(got["documents"][0])
+            if lease["until"] > time.time() and lease["run"] != self._run and \
+                    not _dead(lease["host"], lease["pid"]):
+                raise StoreError(f"the store at {self.url} is in use by another 'index' run "
+                                 f"({lease['host']}, pid {lease['pid']}): wait for it to "
+                                 "finish.")
+        self._renew(force=True)
+
+    def _renew(self, force: bool = False) -> None:
+        if not force and (self._held != "exclusive" or
+                          time.time() < self._lease_until - LEASE_S / 2):
+            return
+        self._lease_until = time.time() + LEASE_S
+        doc = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "run": self._run,
+                          "until": self._lease_until})
+        col = self._manifest_collection(create=True)
+        self._retry(lambda: col.upsert(ids=["m:lock"], documents=[doc],
+                                       embeddings=np.zeros((1, 1), np.float32)), "lock")
+
+    def _release_lease(self) -> None:
+        col = self._manifest_collection(create=True)
+        self._retry(lambda: col.delete(ids=["m:lock"]), "lock")
+        self._lease_until = 0.0
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _dead(host: str, pid: int) -> bool:
+    """The lease's run was on this machine and its process is gone (killed): take over."""
+    if host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _unreachable(text: str) -> bool:
+    return any(s in text for s in ("ConnectError", "ConnectionError", "Connection refused",
+                                   "RemoteProtocolError", "ReadError", "ReadTimeout",
+                                   "Could not connect", "Server disconnected",
+                                   "ConnectTimeout", "nodename nor servname",
+                                   "Name or service not known"))

@@ -1,0 +1,120 @@
+"""The store on a real Chroma server (`chroma run` from the project's venv, on a free port):
+index from one "machine", ask from another with no local files, restart the server, ask
+again; one writer at a time; nothing removed by an empty corpus."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from corpus import StoreError
+from index import RemoteStore
+from index.pipeline import PruneRefused
+from tests.conftest import BUNDLED
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+CHROMA = Path(sys.executable).with_name("chroma")
+QUESTIONS = ["Who is the Secretary-General of the Organization of Turkic States?",
+             "Кто возглавлял делегацию Узбекистана?", "Wann fand das erste Treffen statt?",
+             "Omuraliev", "Sahil Babayev"]
+
+
+class ChromaServer:
+    def __init__(self, path: Path):
+        self.path = path
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.start()
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([str(CHROMA), "run", "--path", str(self.path), "--port",
+                                      str(self.port)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                assert time.time() < deadline and self.proc.poll() is None, "chroma run failed"
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(20)
+
+
+@pytest.fixture(scope="module")
+def chroma(tmp_path_factory):
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-data"))
+    yield server
+    server.stop()
+
+
+def _app(url: str, cache: Path, embedders, corpus: Path = BUNDLED):
+    from assistant.engine.config import load_config
+    from assistant.engine.service import Assistant
+
+    cfg = load_config(toml_path="/nonexistent", env={}, corpus=str(corpus), store=url)
+    return Assistant(cfg, store=RemoteStore(url, cache=cache), embedders=embedders)
+
+
+def test_a_reader_elsewhere_answers_from_the_server_alone(chroma, embedders, tmp_path,
+                                                          bundled_assistant):
+    writer = _app(chroma.url, tmp_path / "writer-machine", embedders)
+    report = writer.index()
+    assert (report.articles, report.added) == (5, 5)
+    shutil.rmtree(tmp_path / "writer-machine")  # nothing local survives
+    reader = _app(chroma.url, tmp_path / "reader-machine", embedders)
+    assert reader.is_indexed()
+    for q in QUESTIONS:  # the same ranking as the folder store, keyword channel included
+        assert [h.chunk.id for h in reader.search(q)] == \
+            [h.chunk.id for h in bundled_assistant.search(q)]
+    ans = reader.ask(QUESTIONS[0])
+    assert ans.answerable and ans.text == bundled_assistant.ask(QUESTIONS[0]).text
+    for c in ans.citations:  # the source viewer's text comes from the server too
+        assert reader.article(c.article_id)["text"][c.start:c.end] == c.quote
+    assert len(reader.catalogue()) == 5 and ans.citations[0].also_reported_in
+
+    chroma.stop()  # the server restarts under a running reader
+    chroma.start()
+    again = reader.ask(QUESTIONS[1])
+    assert again.answerable and again.citations
+
+    # an unchanged corpus re-indexed from a third machine re-embeds nothing
+    third = _app(chroma.url, tmp_path / "third-machine", embedders)
+    assert third.index().unchanged == 5
+
+
+def test_one_writer_at_a_time_and_no_accidental_emptying(chroma, embedders, tmp_path):
+    first = _app(chroma.url, tmp_path / "m1", embedders)
+    first.index()
+    second = _app(chroma.url, tmp_path / "m2", embedders)
+    with first.store.locked(exclusive=True):
+        with pytest.raises(StoreError, match="in use by another 'index' run"):
+            second.index()
+    empty = tmp_path / "empty-corpus"
+    empty.mkdir()
+    with pytest.raises(PruneRefused):
+        _app(chroma.url, tmp_path / "m3", embedders, corpus=empty).index()
+    assert _app(chroma.url, tmp_path / "m4", embedders).is_indexed()
+    assert len(_app(chroma.url, tmp_path / "m5", embedders).catalogue()) == 5
+
+
+def test_a_reader_never_indexes_a_server_store(embedders, tmp_path):
+    server = ChromaServer(tmp_path / "empty-server")
+    try:
+        reader = _app(server.url, tmp_path / "r", embedders)
+        with pytest.raises(StoreError, match="holds no index"):
+            reader.ensure_indexed()
+    finally:
+        server.stop()
