@@ -76,7 +76,8 @@ def _mode_flag(sp: argparse.ArgumentParser) -> None:
 def _store_flags(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--corpus", help="folder of articles: .txt/.md, .html, .json/.jsonl, "
                     ".csv (default: the bundled one)")
-    sp.add_argument("--store", help="store folder (default: .store)")
+    sp.add_argument("--store", help="store folder, or a Chroma server URL http://host:port "
+                    "(default: .store)")
 
 
 def _index_flags(sp: argparse.ArgumentParser) -> None:
