@@ -107,21 +107,36 @@ class RemoteStore(Store):
                 return call()
             except Exception as exc:  # noqa: BLE001 - chromadb and httpx raise many kinds
                 text = f"{type(exc).__name__}: {exc}"
-                if any(s in text for s in ("401", "403", "Unauthorized", "Forbidden")):
+                if _not_found(text):
+                    raise
+                if _unreachable(text):
+                    if pause is None:
+                        raise StoreError(
+                            f"the Chroma server at {self.url} does not answer ({what}): start "
+                            "it (chroma run --path DIR --port N) or fix --store.") from None
+                    time.sleep(pause)
+                    continue
+                if "Auth" in type(exc).__name__ or self._refused():
                     raise StoreError(f"the Chroma server at {self.url} refused the token: set "
                                      "ASSISTANT_STORE_TOKEN to the server's token.") from None
                 if "tenant" in text.lower() or "database" in text.lower():
                     raise StoreError(f"the Chroma server at {self.url} has no tenant "
                                      f"{self._tenant!r} or database {self._database!r}: "
                                      "create them or fix store_tenant/store_database.") from None
-                if not _unreachable(text) or pause is None:
-                    if _unreachable(text):
-                        raise StoreError(
-                            f"the Chroma server at {self.url} does not answer ({what}): start "
-                            "it (chroma run --path DIR --port N) or fix --store.") from None
-                    raise
-                time.sleep(pause)
+                raise
         raise AssertionError("unreachable")
+
+    def _refused(self) -> bool:
+        """The server (or the proxy in front of it) turns our token away: Chroma's client
+        loses the status of a reply that is not its own error, so ask again plainly."""
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        try:
+            r = httpx.get(f"{self.url}/api/v2/auth/identity", headers=headers, timeout=5)
+        except httpx.HTTPError:
+            return False
+        return r.status_code in (401, 403)
 
     # -- Store methods that talk to the server, retried ---------------------------------
     def collection(self, embedder: str, version: str | None = None, kind: str = "chunks"):
@@ -173,9 +188,9 @@ class RemoteStore(Store):
             try:
                 return self.client.get_collection(MANIFEST, embedding_function=None)
             except Exception as exc:  # noqa: BLE001
-                if _unreachable(f"{type(exc).__name__}: {exc}"):
-                    raise
-                return None
+                if _not_found(f"{type(exc).__name__}: {exc}"):
+                    return None
+                raise
         return self._retry(get, "manifest")
 
     def _server_meta(self, key: str) -> str | None:
@@ -345,6 +360,10 @@ def _dead(host: str, pid: int) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def _not_found(text: str) -> bool:
+    return "NotFound" in text or "does not exist" in text
 
 
 def _unreachable(text: str) -> bool:

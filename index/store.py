@@ -170,8 +170,10 @@ class Store:
             )
         try:
             return self.client.get_collection(name, embedding_function=None)
-        except Exception:  # noqa: BLE001 - NotFoundError's import path moves between versions
-            return None
+        except Exception as exc:  # NotFoundError's import path moves between versions
+            if "NotFound" in type(exc).__name__ or "does not exist" in str(exc):
+                return None
+            raise
 
     def model_version(self, embedder: str) -> str | None:
         """The model version and layout the embedder's vectors were made with ("" if

@@ -118,3 +118,59 @@ def test_a_reader_never_indexes_a_server_store(embedders, tmp_path):
             reader.ensure_indexed()
     finally:
         server.stop()
+
+
+class TokenProxy:
+    """A bearer-token gate in front of the server, as Chroma 1.x deployments put one (Envoy,
+    nginx): the requests pass through only with the right token."""
+
+    def __init__(self, target: str, token: str):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import httpx
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _pass(self):
+                if self.headers.get("authorization") != f"Bearer {token}":
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                r = httpx.request(self.command, target + self.path, content=body,
+                                  headers={"content-type": self.headers.get("content-type",
+                                                                            "application/json")})
+                self.send_response(r.status_code)
+                self.send_header("Content-Type", r.headers.get("content-type", "application/json"))
+                self.send_header("Content-Length", str(len(r.content)))
+                self.end_headers()
+                self.wfile.write(r.content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_a_wrong_token_or_no_server_is_one_sentence(chroma, embedders, tmp_path):
+    _app(chroma.url, tmp_path / "w", embedders).index()
+    proxy = TokenProxy(chroma.url, "s3cret")
+    try:
+        with pytest.raises(StoreError, match="refused the token: set ASSISTANT_STORE_TOKEN"):
+            RemoteStore(proxy.url, token="wrong", cache=tmp_path / "a").exists()
+        good = RemoteStore(proxy.url, token="s3cret", cache=tmp_path / "b")
+        assert good.exists() and len(good.read_manifest().ids()) == 5
+    finally:
+        proxy.close()
+    t0 = time.time()
+    with pytest.raises(StoreError, match=r"http://127.0.0.1:9 does not answer"):
+        RemoteStore("http://127.0.0.1:9", cache=tmp_path / "c").exists()
+    assert time.time() - t0 < 5  # at start: said at once, not after the retries

@@ -1,0 +1,535 @@
+"""The store at scale: load rate, warm search/ask latency, cold start, memory, disk and hit@5
+at 10k and 100k (or 1M) chunks, for the folder store and for a real Chroma server.
+
+    python -m benchmarks.store_scale [--sizes 10000,100000] [--kinds folder,server]
+                                     [--out out/store-scale] [--serve] [--keep] [--skip-links]
+
+What is timed is the store, not the embedders. Real sentences (XQuAD paragraphs 120-239 in
+en/de/ru/tr/es) are embedded once by the real models ("e5-small", "use") and cached in
+OUT/pool.npz. Each size is then indexed into a fresh store through the product's real
+pipeline (``index_articles``: chunking, manifest, Chroma writes, keyword index, story links)
+by stand-in embedders with the real models' ``name`` and ``version`` (so the collections are
+the real ones and questions use the real models) whose ``encode_documents`` returns, for a
+text, its real vector if cached, else the L2-normalised mean of the real vectors of the pool
+sentences it is made of. A synthetic article is one language, 6-12 sentences sampled from
+that language's pool in paragraphs of 2-4, titled by its first sentence, dated in 2024-2025;
+articles are generated until the product's chunker has made about SIZE chunks.
+
+hit@5: 120 XQuAD questions of paragraphs 0-119 (60 en, 30 de, 30 ru, distinct paragraphs);
+their gold paragraphs are inserted as articles with their real embeddings (chunk vectors and
+pooled sentence vectors, cached too) and a question hits when the gold article is among the
+article ids of its top-5 searched chunks. Questions are embedded by the real models.
+
+Each step runs in its own process (models and Chroma caches do not leak between steps),
+watched for RSS (``--max-rss-gb``) and time (``--timeout-min``): the index step, the query
+step (first open of the store - for a server a fresh cache folder, "a second machine": mirror
+download and keyword rebuild - then one warm-up question, every question through
+``Assistant.search`` and ``--asks`` of them through ``Assistant.ask``, each with its query
+vectors uncached, then the process's RSS), and the cold start of ``python -m assistant ask
+--json``. Load rate = chunks / (index wall time - links time); links are reported apart
+(``--skip-links`` leaves them out, for 1M). Rows go to OUT/results.json and OUT/table.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+LANGS = ("en", "de", "ru", "tr", "es")
+EMBEDDERS = ("e5-small", "use")
+GOLD = (("en", range(0, 60)), ("de", range(60, 90)), ("ru", range(90, 120)))
+WARM_UP = "What did the government announce about the new budget?"
+COLUMNS = ("size", "kind", "chunks", "articles", "load chunks/s", "index s", "keyword s",
+           "links s (n)", "publish s", "first open s", "search p50/p95 ms", "ask p50/p95 ms",
+           "cold ask s", "serve s", "RSS MB product", "RSS MB chroma", "disk MB", "hit@5")
+
+
+def say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def make_article(aid: str, lang: str, text: str, title: str, date: str):
+    from corpus import Article
+
+    sha = hashlib.sha256(f"{date}\n{title}\n{text}".encode()).hexdigest()
+    return Article(id=aid, title=title, text=text, date=date, lang=lang, source=f"{aid}.txt",
+                   path=f"/synthetic/{aid}.txt", sha256=sha, raw=text)
+
+
+def a_day(rng: random.Random) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(1704067200 + rng.randrange(731) * 86400))
+
+
+def gold_set(xquad: Path) -> tuple[list, list[tuple[str, str, str]]]:
+    """The gold articles and the (lang, question, gold article id) list, in a fixed mix."""
+    from benchmarks.common import load_xquad
+    from corpus import sentence_spans
+
+    data = load_xquad(xquad, [lang for lang, _ in GOLD])
+    rng, arts, qs = random.Random(7), [], []
+    for lang, paras in GOLD:
+        first: dict[int, str] = {}
+        for _, q, p in data[lang]["questions"]:
+            first.setdefault(p, q)
+        for p in paras:
+            text, aid = data[lang]["paragraphs"][p], f"gold/{lang}/{p:03d}"
+            s, e = sentence_spans(text)[0]
+            arts.append(make_article(aid, lang, text, text[s:e], a_day(rng)))
+            qs.append((lang, first[p], aid))
+    rng.shuffle(qs)
+    return arts, qs
+
+
+def pool_sentences(xquad: Path) -> dict[str, list[str]]:
+    from benchmarks.common import load_xquad
+    from corpus import sentence_spans
+
+    data = load_xquad(xquad, list(LANGS))
+    return {lang: sorted({p[s:e] for p in data[lang]["paragraphs"][120:240]
+                          for s, e in sentence_spans(p) if 20 <= e - s <= 600})
+            for lang in LANGS}
+
+
+def synthetic(pool: dict[str, list[str]], n: int, seed: int):
+    rng = random.Random(seed)
+    for i in range(n):
+        lang = LANGS[i % len(LANGS)]
+        sents = rng.sample(pool[lang], rng.randint(6, 12))
+        paras, j = [], 0
+        while j < len(sents):
+            k = rng.randint(2, 4)
+            paras.append(" ".join(sents[j:j + k]))
+            j += k
+        yield make_article(f"syn/{lang}/{seed}-{i:07d}", lang, "\n\n".join(paras), sents[0],
+                           a_day(rng))
+
+
+# -- the cached real vectors and the stand-in embedders --------------------------------------
+def pool_worker(spec: dict) -> dict:
+    """Embed the pool sentences and the gold articles' chunks (with their pooled sentences)
+    with the real models, unless OUT/pool.npz already holds them for these model versions."""
+    from tqdm import tqdm
+
+    from index import chunk_article, chunk_sentences, encode_with_spans, load_embedder
+
+    embs = [load_embedder(n) for n in EMBEDDERS]
+    versions = {e.name: e.version for e in embs}
+    path = Path(spec["out"]) / "pool.npz"
+    if path.is_file() and json.loads(str(np.load(path)["meta"]))["versions"] == versions:
+        return {"pool": "cached"}
+    pool = pool_sentences(Path(spec["xquad"]))
+    gold, _ = gold_set(Path(spec["xquad"]))
+    chunks = [c for a in gold for c in chunk_article(a)]
+    spans = [chunk_sentences(c) for c in chunks]
+    sents = [s for lang in LANGS for s in pool[lang]]
+    arrays = {}
+    for e in embs:
+        bar = tqdm(total=len(sents), desc=f"pool {e.name}", file=sys.stderr, mininterval=10)
+        parts = []
+        for i in range(0, len(sents), 64):
+            parts.append(e.encode_documents(sents[i:i + 64]))
+            bar.update(len(parts[-1]))
+        bar.close()
+        cv, sv = encode_with_spans(e, [c.text for c in chunks], spans)
+        arrays[f"doc_{e.name}"] = np.vstack([*parts, cv]).astype(np.float32)
+        arrays[f"span_{e.name}"] = np.asarray(sv, np.float32)
+    meta = {"versions": versions, "sentences": {lang: len(pool[lang]) for lang in LANGS}}
+    np.savez(path, doc_texts=np.array(sents + [c.text for c in chunks]),
+             span_texts=np.array([c.text[s:e] for c, ss in zip(chunks, spans, strict=True)
+                                  for s, e in ss]), meta=np.array(json.dumps(meta)), **arrays)
+    return {"pool": "built", **meta}
+
+
+class StandIn:
+    """An embedder with a real model's name and version whose document vectors come from
+    the cached real ones (see the module's docstring); never used for questions."""
+
+    def __init__(self, name: str, version: str, pool) -> None:
+        self.name, self.version = name, version
+        self.docs = {t: i for i, t in enumerate(pool["doc_texts"].tolist())}
+        self.spans = {t: i for i, t in enumerate(pool["span_texts"].tolist())}
+        self.dvec, self.svec = pool[f"doc_{name}"], pool[f"span_{name}"]
+        self.found = self.missed = 0
+
+    def _doc(self, text: str) -> np.ndarray:
+        from corpus import sentence_spans
+
+        i = self.docs.get(text)
+        if i is not None:
+            return self.dvec[i]
+        rows = [self.docs.get(text[s:e]) for s, e in sentence_spans(text)]
+        hit = [r for r in rows if r is not None]
+        self.found, self.missed = self.found + len(hit), self.missed + len(rows) - len(hit)
+        v = self.dvec[hit].mean(0) if hit else self.dvec.mean(0)
+        return v / np.linalg.norm(v)
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray:
+        return np.asarray([self._doc(t) for t in texts], np.float32).reshape(
+            len(texts), self.dvec.shape[1])
+
+    def encode_documents_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]
+                                    ) -> tuple[np.ndarray, np.ndarray]:
+        sv = [self.svec[self.spans[t[s:e]]] if t[s:e] in self.spans else self._doc(t[s:e])
+              for t, ss in zip(texts, spans, strict=True) for s, e in ss]
+        return self.encode_documents(texts), np.asarray(sv, np.float32).reshape(
+            len(sv), self.dvec.shape[1])
+
+
+def open_spec(spec: dict, cache_key: str):
+    from index import RemoteStore, Store
+
+    if spec["kind"] == "folder":
+        return Store(spec["store"])
+    return RemoteStore(spec["store"], cache=Path(spec[cache_key]))
+
+
+def rss_self() -> dict:
+    status = Path("/proc/self/status").read_text()
+    get = {ln.split(":")[0]: int(ln.split()[1]) // 1024 for ln in status.splitlines()
+           if ln.startswith(("VmRSS", "VmHWM"))}
+    return {"rss_mb": get["VmRSS"], "peak_mb": get["VmHWM"]}
+
+
+# -- the steps, each in its own process --------------------------------------------------------
+def index_worker(spec: dict) -> dict:
+    from tqdm import tqdm
+
+    import index.pipeline as pipeline
+    from index import chunk_article, index_articles
+
+    pool = np.load(Path(spec["out"]) / "pool.npz")
+    versions = json.loads(str(pool["meta"]))["versions"]
+    embs = [StandIn(n, versions[n], pool) for n in EMBEDDERS]
+    sents = pool_sentences(Path(spec["xquad"]))
+    gold, _ = gold_set(Path(spec["xquad"]))
+    sample = list(synthetic(sents, 300, seed=1))
+    per = statistics.mean(len(chunk_article(a)) for a in sample)
+    gold_chunks = sum(len(chunk_article(a)) for a in gold)
+    n = max(1, round((spec["size"] - gold_chunks) / per))
+    at = {round((j + 0.5) * n / len(gold)): a for j, a in enumerate(gold)}
+    marks: list[float] = []
+
+    def items():
+        t0 = time.perf_counter()
+        for i, a in enumerate(synthetic(sents, n, seed=spec["size"])):
+            if i in at:
+                yield at[i]
+            if i % max(1, n // 10) == 0:
+                marks.append(time.perf_counter() - t0)
+            yield a
+
+    if spec["skip_links"]:
+        pipeline.refresh_links = lambda store, names: 0
+    store = open_spec(spec, "writer")
+    bar = tqdm(items(), total=n + len(gold), desc=f"index {spec['kind']} {spec['size']:,}",
+               unit="art", file=sys.stderr, mininterval=15)
+    t = time.perf_counter()
+    report = index_articles(bar, store, embs, None, 256)
+    wall = time.perf_counter() - t
+    bar.close()
+    steps = np.diff(marks)
+    return {"articles": report.articles, "chunks": report.chunks, "chunks_per_article": per,
+            "pipeline_s": report.seconds, "wall_s": round(wall, 2), "timings": report.timings,
+            "links": report.links, "publish_s": round(wall - report.seconds, 2),
+            "articles_per_s_by_tenth": [round(n / 10 / s, 1) for s in steps if s > 0],
+            "sentences_found": embs[0].found, "sentences_missed": embs[0].missed,
+            **rss_self()}
+
+
+def _timed(fn, questions: list[str], qcache) -> tuple[list[float], list]:
+    times, out = [], []
+    for q in questions:
+        qcache().clear()  # the question is embedded each time, as a new question would be
+        t = time.perf_counter()
+        out.append(fn(q))
+        times.append((time.perf_counter() - t) * 1000)
+    return times, out
+
+
+def query_worker(spec: dict) -> dict:
+    import cProfile
+    import io
+    import pstats
+
+    from assistant.engine.config import load_config
+    from assistant.engine.service import Assistant
+    from index import load_embedder
+
+    t = time.perf_counter()
+    embs = [load_embedder(n) for n in EMBEDDERS]
+    for e in embs:
+        e.encode_queries([WARM_UP])
+    models_s = time.perf_counter() - t
+    store = open_spec(spec, "reader")
+    cfg = load_config(toml_path="/nonexistent", env={}, store=spec["store"])
+    app = Assistant(cfg, store=store, embedders=embs)
+    t = time.perf_counter()
+    store.generation()  # a server store: download the manifest mirror, rebuild keyword index
+    app.retriever  # noqa: B018 - loads the keyword index and chunk table
+    open_s = time.perf_counter() - t
+    app.search(WARM_UP)
+    _, qs = gold_set(Path(spec["xquad"]))
+
+    def qcache():
+        return app.retriever._qcache
+
+    s_ms, hits = _timed(lambda q: app.search(q, k=5), [q for _, q, _ in qs], qcache)
+    found = [gold in {h.chunk.article_id for h in hs[:5]} for (_, _, gold), hs in
+             zip(qs, hits, strict=True)]
+    a_ms, _ = _timed(app.ask, [q for _, q, _ in qs[:spec["asks"]]], qcache)
+    rss = rss_self()
+    prof = cProfile.Profile()
+    prof.runcall(_timed, lambda q: app.search(q, k=5), [q for _, q, _ in qs[:10]], qcache)
+    text = io.StringIO()
+    pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(30)
+    Path(spec["profile"]).write_text(text.getvalue())
+    return {"models_s": round(models_s, 1), "open_s": round(open_s, 2),
+            "search_ms": pct(s_ms), "ask_ms": pct(a_ms), "hit5": round(np.mean(found), 3),
+            "hit5_by_lang": {lang: round(np.mean([f for (lg, _, _), f in zip(qs, found,
+                                                  strict=True) if lg == lang]), 3)
+                             for lang, _ in GOLD}, **rss}
+
+
+def pct(ms: list[float]) -> list[float]:
+    return [round(float(np.percentile(ms, 50)), 1), round(float(np.percentile(ms, 95)), 1)]
+
+
+# -- the driver ---------------------------------------------------------------------------------
+def tree_rss_mb(pid: int) -> int:
+    """VmRSS of a process and its descendants, in MB (0 when gone)."""
+    kids: dict[int, list[int]] = {}
+    for p in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            kids.setdefault(int(p.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1]),
+                            []).append(int(p.name))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += kids.get(p, [])
+        with contextlib.suppress(OSError, StopIteration):
+            total += int(next(ln for ln in Path(f"/proc/{p}/status").read_text().splitlines()
+                              if ln.startswith("VmRSS")).split()[1])
+    return total // 1024
+
+
+def run_step(kind: str, spec: dict, args, watch: list[int]) -> dict:
+    """A worker process, killed past --max-rss-gb (its tree or a watched one) or
+    --timeout-min; its JSON, with its and the watched processes' peak RSS while it ran."""
+    proc = subprocess.Popen([sys.executable, "-m", "benchmarks.store_scale", "--worker", kind,
+                             json.dumps(spec)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    t0, peak, stop = time.perf_counter(), {"step_peak_mb": 0, "chroma_peak_mb": 0}, None
+    out = ""
+    while stop is None:
+        try:
+            out = proc.communicate(timeout=3)[0]
+            break
+        except subprocess.TimeoutExpired:
+            mine, theirs = tree_rss_mb(proc.pid), sum(tree_rss_mb(p) for p in watch)
+            peak["step_peak_mb"] = max(peak["step_peak_mb"], mine)
+            peak["chroma_peak_mb"] = max(peak["chroma_peak_mb"], theirs)
+            if max(mine, theirs) > args.max_rss_gb * 1024:
+                stop = f"stopped: RSS {mine:,} MB (chroma {theirs:,} MB) past the limit"
+            elif time.perf_counter() - t0 > args.timeout_min * 60:
+                stop = f"stopped after {args.timeout_min} min"
+    if stop is not None:
+        proc.kill()
+        proc.wait()
+        return {"error": stop, **peak}
+    if proc.returncode != 0 or not out.strip():
+        return {"error": f"{kind} step exited {proc.returncode}", **peak}
+    return {**json.loads(out.strip().splitlines()[-1]), **peak,
+            "step_s": round(time.perf_counter() - t0, 1)}
+
+
+@contextlib.contextmanager
+def chroma_server(data: Path, log: Path):
+    from benchmarks.page_speed import free_port
+
+    port = free_port()
+    with open(log, "w") as f:
+        proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "chroma"), "run", "--path",
+                                 str(data), "--port", str(port)], stdout=f,
+                                stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
+                    break
+            time.sleep(0.5)
+        yield proc, url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def disk_mb(path: Path) -> float:
+    return round(sum(p.lstat().st_blocks * 512 for p in path.rglob("*")) / 2**20, 1) \
+        if path.exists() else 0.0
+
+
+def cold_ask(store: str, question: str, cache: Path | None) -> float | str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    if cache is not None:
+        env["ASSISTANT_CACHE"] = str(cache)
+    t = time.perf_counter()
+    res = subprocess.run([sys.executable, "-m", "assistant", "ask", "--json", "--store", store,
+                          question], cwd=cache or Path(store), env=env, capture_output=True,
+                         text=True)
+    took = time.perf_counter() - t
+    return round(took, 2) if res.returncode == 0 else f"failed: {res.stderr.strip()[-200:]}"
+
+
+def cold_serve(store: str, base: Path, cache: Path | None) -> float | str:
+    from benchmarks.page_speed import running_server
+
+    old = os.environ.get("ASSISTANT_CACHE")
+    if cache is not None:
+        os.environ["ASSISTANT_CACHE"] = str(cache)
+    t = time.perf_counter()
+    try:
+        with running_server(ROOT / "corpus" / "articles", Path(store), base / "serve.log"):
+            return round(time.perf_counter() - t, 2)
+    except RuntimeError as exc:
+        return f"failed: {str(exc)[-200:]}"
+    finally:
+        os.environ.pop("ASSISTANT_CACHE", None)
+        if old is not None:
+            os.environ["ASSISTANT_CACHE"] = old
+
+
+def measure(size: int, kind: str, args, server=None) -> dict:
+    from index.embedders.e5build import default_cache
+
+    base = Path(args.out) / f"{kind}-{size}"
+    row: dict = {"size": size, "kind": kind}
+    spec = {"size": size, "kind": kind, "xquad": args.xquad, "out": args.out, "asks": args.asks,
+            "skip_links": args.skip_links, "profile": str(base / "profile-search.txt"),
+            "store": server[1] if server else str(base / "store"),
+            "writer": str(base / "writer"), "reader": str(base / "reader")}
+    watch = [server[0].pid] if server else []
+    say(f"{kind} {size:,}: indexing")
+    row["index"] = run_step("index", spec, args, watch)
+    if "error" in row["index"]:
+        return row
+    say(f"{kind} {size:,}: indexed in {row['index']['wall_s']} s; querying")
+    cache = None
+    if server:  # the reader's cache folder holds its mirror; the models are the usual ones
+        cache = base / "reader"
+        cache.mkdir(parents=True, exist_ok=True)
+        (cache / "multilingual-e5-small").symlink_to(default_cache() / "multilingual-e5-small")
+    row["query"] = run_step("query", spec, args, watch)
+    _, qs = gold_set(Path(args.xquad))
+    say(f"{kind} {size:,}: cold start")
+    row["cold_ask_s"] = [cold_ask(spec["store"], qs[0][1], cache) for _ in range(2)]
+    if args.serve:
+        row["serve_s"] = cold_serve(spec["store"], base, cache)
+    if server:
+        row["chroma_rss_mb"] = tree_rss_mb(server[0].pid)
+        row["disk_mb"] = disk_mb(base / "chroma-data")
+        row["disk_mb_writer_cache"] = disk_mb(base / "writer")
+        row["disk_mb_reader_cache"] = disk_mb(base / "reader")
+    else:
+        row["disk_mb"] = disk_mb(base / "store")
+    return row
+
+
+def cells(r: dict) -> list[str]:
+    ix, q = r.get("index", {}), r.get("query", {})
+    if "error" in ix or "error" in q or not q:
+        return [f"{r['size']:,}", r["kind"], ix.get("error") or q.get("error", "?")] + \
+            [""] * (len(COLUMNS) - 3)
+    t = ix["timings"]
+    links = "skipped" if r.get("skip_links") else f"{t.get('links', 0):.1f} ({ix['links']:,})"
+    load = ix["chunks"] / max(ix["wall_s"] - t.get("links", 0), 1e-9)
+    cold, chroma_peak = r["cold_ask_s"], max(q["chroma_peak_mb"], ix["chroma_peak_mb"])
+    return [f"{r['size']:,}", r["kind"], f"{ix['chunks']:,}", f"{ix['articles']:,}",
+            f"{load:,.0f}", f"{ix['wall_s']:.0f}", f"{t.get('keyword', 0):.1f}", links,
+            f"{ix['publish_s']:.1f}" if r["kind"] == "server" else "-", f"{q['open_s']:.1f}",
+            "{} / {}".format(*q["search_ms"]), "{} / {}".format(*q["ask_ms"]),
+            " / ".join(str(c) for c in cold), str(r.get("serve_s", "-")),
+            f"{q['rss_mb']:,} (peak {q['peak_mb']:,})",
+            f"{r['chroma_rss_mb']:,} (peak {chroma_peak:,})" if "chroma_rss_mb" in r
+            else "-", f"{r['disk_mb']:,.0f}", f"{q['hit5']:.3f}"]
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    return "\n".join(lines + ["| " + " | ".join(cells(r)) + " |" for r in rows])
+
+
+def main(argv: list[str] | None = None) -> int:
+    from benchmarks.common import bench_parser
+    from index.embedders.e5engine import cpu_features, cpu_model
+
+    ap = bench_parser("python -m benchmarks.store_scale", __doc__, "out/store-scale")
+    ap.add_argument("--sizes", default="10000,100000", help="chunks per store, e.g. 1000000")
+    ap.add_argument("--kinds", default="folder,server")
+    ap.add_argument("--asks", type=int, default=40, help="questions timed through ask")
+    ap.add_argument("--serve", action="store_true", help="also time `serve` until it answers")
+    ap.add_argument("--skip-links", action="store_true", help="leave out same-story linking")
+    ap.add_argument("--keep", action="store_true", help="keep the stores afterwards")
+    ap.add_argument("--max-rss-gb", type=float, default=8.0)
+    ap.add_argument("--timeout-min", type=float, default=40.0, help="per step")
+    ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        fn = {"pool": pool_worker, "index": index_worker, "query": query_worker}
+        print(json.dumps(fn[args.worker[0]](json.loads(args.worker[1]))))
+        return 0
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    args.out, args.xquad = str(out.resolve()), str(Path(args.xquad).resolve())
+    cpu = f"CPU: {cpu_model()}; {os.cpu_count()} cores; {' '.join(cpu_features()) or '-'}"
+    print(cpu, flush=True)
+    say("pool: real vectors of the pool sentences and gold paragraphs")
+    pool = run_step("pool", {"xquad": args.xquad, "out": args.out}, args, [])
+    if "error" in pool:
+        print(f"error: the pool step failed ({pool['error']})", file=sys.stderr)
+        return 1
+    rows: list[dict] = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        for kind in args.kinds.split(","):
+            base = out / f"{kind}-{size}"
+            shutil.rmtree(base, ignore_errors=True)
+            base.mkdir(parents=True)
+            t = time.perf_counter()
+            if kind == "server":
+                with chroma_server(base / "chroma-data", base / "chroma.log") as server:
+                    row = measure(size, kind, args, server)
+            else:
+                row = measure(size, kind, args)
+            row.update(total_s=round(time.perf_counter() - t, 1), skip_links=args.skip_links)
+            rows.append(row)
+            if not args.keep:
+                for sub in ("store", "chroma-data", "writer", "reader"):
+                    shutil.rmtree(base / sub, ignore_errors=True)
+            (out / "results.json").write_text(json.dumps({"cpu": cpu, "rows": rows}, indent=1))
+            (out / "table.md").write_text(f"{cpu}\n\n{table(rows)}\n")
+            say(f"{kind} {size:,} done in {row['total_s']} s: " + " | ".join(cells(row)))
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    from benchmarks import common
+
+    common.run(main)
