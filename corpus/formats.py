@@ -76,8 +76,8 @@ def decode(data: bytes) -> tuple[str, str]:
                                  f"{enc} text") from None
     try:
         text = data.decode("utf-8")
-        if _controls(text) <= 0.01:
-            return text, "utf-8"
+        if _controls(text) <= 0.01 or len(_CONTROL.findall(text)) <= 16:
+            return _CONTROL.sub("", text), "utf-8"  # stray control bytes go, the text stays
     except UnicodeDecodeError:
         pass
     if len(data) % 2 == 0 and b"\x00" in data:  # UTF-16 without a BOM
@@ -89,7 +89,7 @@ def decode(data: bytes) -> tuple[str, str]:
                 continue
             decoded.append((_plausibility(text), enc, text))
         if decoded and (best := max(decoded))[0] >= 0.5:
-            return best[2], best[1]
+            return _CONTROL.sub("", best[2]), best[1]
     if b"\x00" in data:
         raise Unreadable("it is a binary file, not text")
     best: tuple[float, str, str] | None = None
@@ -103,7 +103,10 @@ def decode(data: bytes) -> tuple[str, str]:
             best = (score, enc, text)
     if best is None or best[0] < 0.2:
         raise Unreadable("its encoding could not be recognised; save it as UTF-8")
-    return best[2], best[1]
+    return _CONTROL.sub("", best[2]), best[1]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def _controls(text: str) -> float:
@@ -173,9 +176,10 @@ def site_of(url: str | None) -> str | None:
 
 
 # -- readers -----------------------------------------------------------------------------
-def read_records(suffix: str, text: str, fields: Mapping[str, tuple[str, ...]] | None = None
-                 ) -> list[Record]:
-    """The article records of a file's decoded text, by its suffix."""
+def read_records(suffix: str, text: str, fields: Mapping[str, tuple[str, ...]] | None = None,
+                 problems: list[str] | None = None) -> list[Record]:
+    """The article records of a file's decoded text, by its suffix. A JSONL line that is not
+    JSON is left out and said in ``problems`` (when given; else the file is Unreadable)."""
     suffix = suffix.lower()
     if suffix in TEXT_SUFFIXES:
         return [Record(None, text, has_header=True)]
@@ -184,7 +188,12 @@ def read_records(suffix: str, text: str, fields: Mapping[str, tuple[str, ...]] |
     fields = {attr: (*(fields or {}).get(attr, ()), *names)
               for attr, names in DEFAULT_FIELDS.items()}
     if suffix == ".jsonl":
-        objects = list(_jsonl_objects(text))
+        bad: list[str] = []
+        objects = list(_jsonl_objects(text, bad))
+        if bad and (problems is None or not objects):
+            raise Unreadable(bad[0])
+        if problems is not None:
+            problems.extend(bad)
     elif suffix == ".json":
         objects = list(enumerate(_json_objects(text), start=1))
     elif suffix == ".csv":
@@ -229,13 +238,13 @@ def _html_lang(html: str) -> str | None:
     return normalise_lang(m.group(1)) if m else None
 
 
-def _jsonl_objects(text: str) -> Iterator[tuple[int, object]]:
+def _jsonl_objects(text: str, bad: list[str]) -> Iterator[tuple[int, object]]:
     for n, line in enumerate(text.splitlines(), start=1):
         if line.strip():
             try:
                 yield n, json.loads(line)
             except ValueError:
-                raise Unreadable(f"line {n} is not valid JSON") from None
+                bad.append(f"line {n} is not valid JSON")
 
 
 def _json_objects(text: str) -> list[object]:

@@ -107,11 +107,15 @@ def scan_corpus(root: str | Path, fields: Mapping[str, tuple[str, ...]] | None =
                 taken.update(dict.fromkeys(known, rel))
                 yield KnownFile(rel, known)
                 continue
+        problems: list[str] = []
         try:
-            articles = articles_from_bytes(data, path, root, fields, sha)
+            articles = articles_from_bytes(data, path, root, fields, sha, problems)
         except Unreadable as exc:
             yield Skipped(rel, str(exc))
             continue
+        for p in problems:  # the file's good lines are indexed, its bad ones said
+            yield Skipped(f"{rel} ({p.split(' is ')[0]})", f"{p}; the file's other lines "
+                          "were indexed")
         ids = []
         for a in articles:
             if a.id in taken:
@@ -148,13 +152,14 @@ def load_file(path: Path, root: Path, fields: Mapping[str, tuple[str, ...]] | No
 
 def articles_from_bytes(data: bytes, path: Path, root: Path,
                         fields: Mapping[str, tuple[str, ...]] | None = None,
-                        sha: str | None = None) -> list[Article]:
+                        sha: str | None = None, problems: list[str] | None = None
+                        ) -> list[Article]:
     if not data.strip():
         raise Unreadable("the file is empty")
     text, _ = decode(data)
     rel = path.relative_to(root).as_posix()
     base = article_id(path, root)
-    records = read_records(path.suffix, text, fields)
+    records = read_records(path.suffix, text, fields, problems)
     sha = sha or hashlib.sha256(data).hexdigest()
     out = []
     for r in records:

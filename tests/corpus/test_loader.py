@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus import CorpusError, load_corpus, parse_article, sentence_spans
+from corpus import CorpusError, load_corpus, parse_article, scan_corpus, sentence_spans
 from corpus.clean import clean
 from corpus.dates import find_dateline
 from tests.conftest import BUNDLED
@@ -114,3 +114,21 @@ def test_parse_article_without_body_keeps_non_furniture():
 def test_sentence_spans(text, expected):
     spans = sentence_spans(text)
     assert [text[s:e] for s, e in spans] == expected
+
+
+def test_a_feed_keeps_its_good_lines_and_stray_control_bytes_are_dropped(tmp_path):
+    body = "Kubanychbek Omuraliev visited Baku on Monday to meet the labour ministers."
+    (tmp_path / "feed.jsonl").write_text(
+        f'{{"text": "{body}", "title": "A"}}\n{{bad line\n\n'
+        f'{{"text": "Jamshid Abruyev led the Uzbek delegation to Baku.", "title": "B"}}\n',
+        encoding="utf-8")
+    (tmp_path / "short.txt").write_bytes(b"Title\n\nA short article\x00 with two\x00 stray "
+                                         b"NUL bytes in it, and a bell\x07.")
+    items = list(scan_corpus(tmp_path))
+    arts = {i.id: i for i in items if type(i).__name__ == "Article"}
+    assert sorted(arts) == ["feed/1", "feed/4", "short"]
+    assert arts["short"].text.endswith("A short article with two stray NUL bytes in it, "
+                                       "and a bell.")
+    skipped = [(s.source, s.reason) for s in items if type(s).__name__ == "Skipped"]
+    assert skipped == [("feed.jsonl (line 2)",
+                        "line 2 is not valid JSON; the file's other lines were indexed")]
