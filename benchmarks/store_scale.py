@@ -2,32 +2,24 @@
 at 10k and 100k (or 1M) chunks, for the folder store and for a real Chroma server.
 
     python -m benchmarks.store_scale [--sizes 10000,100000] [--kinds folder,server]
-                                     [--out out/store-scale] [--serve] [--keep] [--skip-links]
+        [--out out/store-scale] [--asks 40] [--serve] [--skip-links] [--keep]
 
-What is timed is the store, not the embedders. Real sentences (XQuAD paragraphs 120-239 in
-en/de/ru/tr/es) are embedded once by the real models ("e5-small", "use") and cached in
-OUT/pool.npz. Each size is then indexed into a fresh store through the product's real
-pipeline (``index_articles``: chunking, manifest, Chroma writes, keyword index, story links)
-by stand-in embedders with the real models' ``name`` and ``version`` (so the collections are
-the real ones and questions use the real models) whose ``encode_documents`` returns, for a
-text, its real vector if cached, else the L2-normalised mean of the real vectors of the pool
-sentences it is made of. A synthetic article is one language, 6-12 sentences sampled from
-that language's pool in paragraphs of 2-4, titled by its first sentence, dated in 2024-2025;
-articles are generated until the product's chunker has made about SIZE chunks.
-
-hit@5: 120 XQuAD questions of paragraphs 0-119 (60 en, 30 de, 30 ru, distinct paragraphs);
-their gold paragraphs are inserted as articles with their real embeddings (chunk vectors and
-pooled sentence vectors, cached too) and a question hits when the gold article is among the
-article ids of its top-5 searched chunks. Questions are embedded by the real models.
-
-Each step runs in its own process (models and Chroma caches do not leak between steps),
-watched for RSS (``--max-rss-gb``) and time (``--timeout-min``): the index step, the query
-step (first open of the store - for a server a fresh cache folder, "a second machine": mirror
-download and keyword rebuild - then one warm-up question, every question through
-``Assistant.search`` and ``--asks`` of them through ``Assistant.ask``, each with its query
-vectors uncached, then the process's RSS), and the cold start of ``python -m assistant ask
---json``. Load rate = chunks / (index wall time - links time); links are reported apart
-(``--skip-links`` leaves them out, for 1M). Rows go to OUT/results.json and OUT/table.md.
+The embedders' time is not measured. Real sentences (XQuAD paragraphs 120-239, en/de/ru/tr/es)
+are embedded once by the real models and cached in OUT/pool.npz; each size is indexed into a
+fresh store by the product's pipeline (``index_articles``: chunking, manifest, Chroma writes,
+keyword index, story links) with stand-in embedders that have the real models' ``name`` and
+``version`` (so the collections are the real ones and questions use the real models) and whose
+``encode_documents`` gives a text's own real vector if cached, else the L2-normalised mean of
+the real vectors of the pool sentences it is made of. A synthetic article: one language, 6-12
+pool sentences in paragraphs of 2-4, titled by its first, dated in 2024-2025; articles are made
+until the product's chunker has about SIZE chunks. hit@5: 120 XQuAD questions on paragraphs
+0-119 (60 en, 30 de, 30 ru), whose gold paragraphs are articles with their real vectors; a hit
+is the gold article among the article ids of the top-5 searched chunks.
+Steps run in their own processes, stopped past --max-rss-gb or --timeout-min: index; query
+(first open - for a server from a fresh cache folder, "a second machine": mirror download and
+keyword rebuild -, a warm-up question, all questions through ``Assistant.search`` and --asks
+through ``Assistant.ask``, query vectors uncached, then VmRSS/VmHWM); two cold
+``python -m assistant ask --json``. Load rate = chunks / (index wall time - links time).
 """
 
 from __future__ import annotations
@@ -62,16 +54,13 @@ def say(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
-def make_article(aid: str, lang: str, text: str, title: str, date: str):
+def make_article(aid: str, lang: str, text: str, title: str, rng: random.Random):
     from corpus import Article
 
-    sha = hashlib.sha256(f"{date}\n{title}\n{text}".encode()).hexdigest()
+    date = time.strftime("%Y-%m-%d", time.gmtime(1704067200 + rng.randrange(731) * 86400))
     return Article(id=aid, title=title, text=text, date=date, lang=lang, source=f"{aid}.txt",
-                   path=f"/synthetic/{aid}.txt", sha256=sha, raw=text)
-
-
-def a_day(rng: random.Random) -> str:
-    return time.strftime("%Y-%m-%d", time.gmtime(1704067200 + rng.randrange(731) * 86400))
+                   path=f"/synthetic/{aid}.txt", raw=text,
+                   sha256=hashlib.sha256(f"{date}\n{title}\n{text}".encode()).hexdigest())
 
 
 def gold_set(xquad: Path) -> tuple[list, list[tuple[str, str, str]]]:
@@ -88,7 +77,7 @@ def gold_set(xquad: Path) -> tuple[list, list[tuple[str, str, str]]]:
         for p in paras:
             text, aid = data[lang]["paragraphs"][p], f"gold/{lang}/{p:03d}"
             s, e = sentence_spans(text)[0]
-            arts.append(make_article(aid, lang, text, text[s:e], a_day(rng)))
+            arts.append(make_article(aid, lang, text, text[s:e], rng))
             qs.append((lang, first[p], aid))
     rng.shuffle(qs)
     return arts, qs
@@ -110,12 +99,10 @@ def synthetic(pool: dict[str, list[str]], n: int, seed: int):
         lang = LANGS[i % len(LANGS)]
         sents = rng.sample(pool[lang], rng.randint(6, 12))
         paras, j = [], 0
-        while j < len(sents):
-            k = rng.randint(2, 4)
-            paras.append(" ".join(sents[j:j + k]))
-            j += k
+        while j < len(sents):  # paragraphs of 2-4 sentences
+            paras.append(" ".join(sents[j:(j := j + rng.randint(2, 4))]))
         yield make_article(f"syn/{lang}/{seed}-{i:07d}", lang, "\n\n".join(paras), sents[0],
-                           a_day(rng))
+                           rng)
 
 
 # -- the cached real vectors and the stand-in embedders --------------------------------------
@@ -138,12 +125,8 @@ def pool_worker(spec: dict) -> dict:
     sents = [s for lang in LANGS for s in pool[lang]]
     arrays = {}
     for e in embs:
-        bar = tqdm(total=len(sents), desc=f"pool {e.name}", file=sys.stderr, mininterval=10)
-        parts = []
-        for i in range(0, len(sents), 64):
-            parts.append(e.encode_documents(sents[i:i + 64]))
-            bar.update(len(parts[-1]))
-        bar.close()
+        parts = [e.encode_documents(sents[i:i + 64]) for i in
+                 tqdm(range(0, len(sents), 64), f"pool {e.name}", file=sys.stderr)]
         cv, sv = encode_with_spans(e, [c.text for c in chunks], spans)
         arrays[f"doc_{e.name}"] = np.vstack([*parts, cv]).astype(np.float32)
         arrays[f"span_{e.name}"] = np.asarray(sv, np.float32)
@@ -192,16 +175,8 @@ class StandIn:
 def open_spec(spec: dict, cache_key: str):
     from index import RemoteStore, Store
 
-    if spec["kind"] == "folder":
-        return Store(spec["store"])
-    return RemoteStore(spec["store"], cache=Path(spec[cache_key]))
-
-
-def rss_self() -> dict:
-    status = Path("/proc/self/status").read_text()
-    get = {ln.split(":")[0]: int(ln.split()[1]) // 1024 for ln in status.splitlines()
-           if ln.startswith(("VmRSS", "VmHWM"))}
-    return {"rss_mb": get["VmRSS"], "peak_mb": get["VmHWM"]}
+    return Store(spec["store"]) if spec["kind"] == "folder" else \
+        RemoteStore(spec["store"], cache=Path(spec[cache_key]))
 
 
 # -- the steps, each in its own process --------------------------------------------------------
@@ -216,8 +191,7 @@ def index_worker(spec: dict) -> dict:
     embs = [StandIn(n, versions[n], pool) for n in EMBEDDERS]
     sents = pool_sentences(Path(spec["xquad"]))
     gold, _ = gold_set(Path(spec["xquad"]))
-    sample = list(synthetic(sents, 300, seed=1))
-    per = statistics.mean(len(chunk_article(a)) for a in sample)
+    per = statistics.mean(len(chunk_article(a)) for a in synthetic(sents, 300, seed=1))
     gold_chunks = sum(len(chunk_article(a)) for a in gold)
     n = max(1, round((spec["size"] - gold_chunks) / per))
     at = {round((j + 0.5) * n / len(gold)): a for j, a in enumerate(gold)}
@@ -247,7 +221,7 @@ def index_worker(spec: dict) -> dict:
             "links": report.links, "publish_s": round(wall - report.seconds, 2),
             "articles_per_s_by_tenth": [round(n / 10 / s, 1) for s in steps if s > 0],
             "sentences_found": embs[0].found, "sentences_missed": embs[0].missed,
-            **rss_self()}
+            **vm_mb()}
 
 
 def _timed(fn, questions: list[str], qcache) -> tuple[list[float], list]:
@@ -262,7 +236,6 @@ def _timed(fn, questions: list[str], qcache) -> tuple[list[float], list]:
 
 def query_worker(spec: dict) -> dict:
     import cProfile
-    import io
     import pstats
 
     from assistant.engine.config import load_config
@@ -271,8 +244,6 @@ def query_worker(spec: dict) -> dict:
 
     t = time.perf_counter()
     embs = [load_embedder(n) for n in EMBEDDERS]
-    for e in embs:
-        e.encode_queries([WARM_UP])
     models_s = time.perf_counter() - t
     store = open_spec(spec, "reader")
     cfg = load_config(toml_path="/nonexistent", env={}, store=spec["store"])
@@ -291,12 +262,11 @@ def query_worker(spec: dict) -> dict:
     found = [gold in {h.chunk.article_id for h in hs[:5]} for (_, _, gold), hs in
              zip(qs, hits, strict=True)]
     a_ms, _ = _timed(app.ask, [q for _, q, _ in qs[:spec["asks"]]], qcache)
-    rss = rss_self()
+    rss = vm_mb()
     prof = cProfile.Profile()
     prof.runcall(_timed, lambda q: app.search(q, k=5), [q for _, q, _ in qs[:10]], qcache)
-    text = io.StringIO()
-    pstats.Stats(prof, stream=text).sort_stats("cumulative").print_stats(30)
-    Path(spec["profile"]).write_text(text.getvalue())
+    with open(spec["profile"], "w") as f:
+        pstats.Stats(prof, stream=f).sort_stats("cumulative").print_stats(30)
     return {"models_s": round(models_s, 1), "open_s": round(open_s, 2),
             "search_ms": pct(s_ms), "ask_ms": pct(a_ms), "hit5": round(np.mean(found), 3),
             "hit5_by_lang": {lang: round(np.mean([f for (lg, _, _), f in zip(qs, found,
@@ -305,25 +275,17 @@ def query_worker(spec: dict) -> dict:
 
 
 def pct(ms: list[float]) -> list[float]:
-    return [round(float(np.percentile(ms, 50)), 1), round(float(np.percentile(ms, 95)), 1)]
+    return [round(float(np.percentile(ms, p)), 1) for p in (50, 95)]
 
 
 # -- the driver ---------------------------------------------------------------------------------
-def tree_rss_mb(pid: int) -> int:
-    """VmRSS of a process and its descendants, in MB (0 when gone)."""
-    kids: dict[int, list[int]] = {}
-    for p in Path("/proc").glob("[0-9]*"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            kids.setdefault(int(p.joinpath("stat").read_text().rsplit(")", 1)[1].split()[1]),
-                            []).append(int(p.name))
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        todo += kids.get(p, [])
-        with contextlib.suppress(OSError, StopIteration):
-            total += int(next(ln for ln in Path(f"/proc/{p}/status").read_text().splitlines()
-                              if ln.startswith("VmRSS")).split()[1])
-    return total // 1024
+def vm_mb(pid: int | str = "self") -> dict:
+    """VmRSS and VmHWM of a process in MB (zeros when it is gone)."""
+    with contextlib.suppress(OSError):
+        got = {ln.split(":")[0]: int(ln.split()[1]) // 1024 for ln in
+               Path(f"/proc/{pid}/status").read_text().splitlines() if ln.startswith("Vm")}
+        return {"rss_mb": got["VmRSS"], "peak_mb": got["VmHWM"]}
+    return {"rss_mb": 0, "peak_mb": 0}
 
 
 def run_step(kind: str, spec: dict, args, watch: list[int]) -> dict:
@@ -338,7 +300,7 @@ def run_step(kind: str, spec: dict, args, watch: list[int]) -> dict:
             out = proc.communicate(timeout=3)[0]
             break
         except subprocess.TimeoutExpired:
-            mine, theirs = tree_rss_mb(proc.pid), sum(tree_rss_mb(p) for p in watch)
+            mine, theirs = vm_mb(proc.pid)["rss_mb"], sum(vm_mb(p)["rss_mb"] for p in watch)
             peak["step_peak_mb"] = max(peak["step_peak_mb"], mine)
             peak["chroma_peak_mb"] = max(peak["chroma_peak_mb"], theirs)
             if max(mine, theirs) > args.max_rss_gb * 1024:
@@ -401,19 +363,16 @@ def cold_ask(store: str, question: str, cache: Path | None) -> float | str:
 def cold_serve(store: str, base: Path, cache: Path | None) -> float | str:
     from benchmarks.page_speed import running_server
 
-    old = os.environ.get("ASSISTANT_CACHE")
-    if cache is not None:
-        os.environ["ASSISTANT_CACHE"] = str(cache)
-    t = time.perf_counter()
+    saved, t = dict(os.environ), time.perf_counter()
+    os.environ.update({"ASSISTANT_CACHE": str(cache)} if cache else {})
     try:
         with running_server(ROOT / "corpus" / "articles", Path(store), base / "serve.log"):
             return round(time.perf_counter() - t, 2)
     except RuntimeError as exc:
         return f"failed: {str(exc)[-200:]}"
     finally:
-        os.environ.pop("ASSISTANT_CACHE", None)
-        if old is not None:
-            os.environ["ASSISTANT_CACHE"] = old
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def measure(size: int, kind: str, args, server=None) -> dict:
@@ -443,7 +402,7 @@ def measure(size: int, kind: str, args, server=None) -> dict:
     if args.serve:
         row["serve_s"] = cold_serve(spec["store"], base, cache)
     if server:
-        row["chroma_rss_mb"] = tree_rss_mb(server[0].pid)
+        row["chroma_rss_mb"] = vm_mb(server[0].pid)["rss_mb"]
         row["disk_mb"] = disk_mb(base / "chroma-data")
         row["disk_mb_writer_cache"] = disk_mb(base / "writer")
         row["disk_mb_reader_cache"] = disk_mb(base / "reader")

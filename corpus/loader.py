@@ -79,8 +79,11 @@ def _all_files(root: Path) -> list[Path]:
     )
 
 
+MAX_ARTICLE_CHARS = 1_000_000  # about 150,000 words: no news article; a dump or a bad export
+
+
 def scan_corpus(root: str | Path, fields: Mapping[str, tuple[str, ...]] | None = None,
-                unchanged: Unchanged | None = None
+                unchanged: Unchanged | None = None, max_chars: int = MAX_ARTICLE_CHARS
                 ) -> Iterator[Article | FileDone | KnownFile | Skipped]:
     """Every file under ``root`` in path order, one at a time: its Articles then a FileDone,
     a KnownFile when ``unchanged`` recognises its bytes, or a Skipped (unsupported type,
@@ -118,9 +121,15 @@ def scan_corpus(root: str | Path, fields: Mapping[str, tuple[str, ...]] | None =
                           "were indexed")
         ids = []
         for a in articles:
+            where = rel if len(articles) == 1 else f"{rel} ({a.id})"
+            if len(a.text) > max_chars:
+                yield Skipped(where, f"it is {len(a.text):,} characters long, over "
+                              f"max_article_chars ({max_chars:,}): split it into articles, "
+                              "or raise max_article_chars")
+                continue
             if a.id in taken:
-                yield Skipped(rel if len(articles) == 1 else f"{rel} ({a.id})",
-                              f"its id {a.id} is taken by {taken[a.id]}; rename one of them")
+                yield Skipped(where, f"its id {a.id} is taken by {taken[a.id]}; rename one "
+                              "of them")
                 continue
             taken[a.id] = rel
             ids.append(a.id)

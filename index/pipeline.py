@@ -14,7 +14,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from corpus import Article, CorpusError, FileDone, KnownFile, Skipped, find_files, scan_corpus
+from corpus.loader import MAX_ARTICLE_CHARS
 
 from .chunking import chunk_article, chunk_sentences
 from .embedders import Embedder, encode_with_spans
@@ -31,6 +34,9 @@ class Step:
     total: int
     articles: int
     seconds: float  # since the run started
+    # inside a large batch (a long article): chunks embedded, of all, seconds since the
+    # batch's first step
+    chunks: tuple[int, int, float] | None = None
 
     @property
     def rate(self) -> float:
@@ -38,7 +44,12 @@ class Step:
         return self.articles / max(self.seconds, 1e-9)
 
     def figures(self) -> str:
-        return f"{self.articles} articles, {self.rate:.1f} articles/s"
+        out = f"{self.articles} articles, {self.rate:.1f} articles/s"
+        if self.chunks and self.chunks[0] < self.chunks[1]:
+            done, total, secs = self.chunks
+            left = secs / max(done, 1) * (total - done)
+            out += f"; a long article: {done}/{total} chunks embedded, about {left:.0f} s left"
+        return out
 
 
 Progress = Callable[[Step], None]
@@ -91,7 +102,7 @@ class IndexReport:
 def index_corpus(root: str | Path, store: Store, embedders: list[Embedder],
                  fields: Mapping[str, tuple[str, ...]] | None = None,
                  progress: Progress | None = None, batch_size: int = 256,
-                 prune: bool = False) -> IndexReport:
+                 prune: bool = False, max_chars: int = MAX_ARTICLE_CHARS) -> IndexReport:
     """Index the corpus folder ``root``: files whose bytes are already indexed (by every
     embedder) are not even parsed. Unless ``prune``, a run that would remove most of the
     index raises PruneRefused (see index_articles)."""
@@ -100,7 +111,8 @@ def index_corpus(root: str | Path, store: Store, embedders: list[Embedder],
     # Lazy: files are read as index_articles consumes them, after it dropped stale models,
     # so "unchanged" is judged against what the store really holds.
     items = scan_corpus(root, fields,
-                        unchanged=lambda f, sha: store.manifest.unchanged(f, sha, names))
+                        unchanged=lambda f, sha: store.manifest.unchanged(f, sha, names),
+                        max_chars=max_chars)
     try:
         return index_articles(items, store, embedders, progress, batch_size, total, prune)
     except PruneRefused as exc:
@@ -162,11 +174,18 @@ class _Run:
         self.group: list[tuple[Article, list]] = []
         self.in_group = 0
         self.files_done = 0
+        self._batch_t0: float | None = None
 
-    def report_progress(self) -> None:
+    def report_progress(self, chunks: tuple[int, int, float] | None = None) -> None:
         if self.progress and self.total_files and self.seen:
             self.progress(Step(self.files_done, self.total_files, len(self.seen),
-                               time.perf_counter() - self.t0))
+                               time.perf_counter() - self.t0, chunks))
+
+    def tick(self, done: int, total: int) -> None:
+        """Progress inside a large batch (one long article): chunks embedded of its total."""
+        if self._batch_t0 is None or done <= self.batch_size:
+            self._batch_t0 = time.perf_counter()
+        self.report_progress((done, total, time.perf_counter() - self._batch_t0))
 
     def take(self, item: Article | FileDone | KnownFile | Skipped) -> None:
         if isinstance(item, Skipped):
@@ -200,7 +219,8 @@ class _Run:
 
     def flush(self) -> None:
         if self.group:
-            _write_group(self.store, self.embedders, self.group, self.done, self.timings)
+            _write_group(self.store, self.embedders, self.group, self.done, self.timings,
+                         self.tick, self.batch_size)
             for a, _ in self.group:
                 for e in self.embedders:
                     self.done[e.name][a.id] = a.sha256
@@ -242,10 +262,16 @@ class _Run:
 
 
 def _write_group(store: Store, embedders: list[Embedder], group: list[tuple[Article, list]],
-                 done: dict[str, dict[str, str]], timings: dict[str, float]) -> None:
+                 done: dict[str, dict[str, str]], timings: dict[str, float],
+                 tick: Callable[[int, int], None] | None = None, batch: int = 256) -> None:
     """Embed and write one group of articles: manifest first, then for each embedder old
-    vectors out, new vectors in, then the embedder's mark in the manifest."""
+    vectors out, new vectors in, then the embedder's mark in the manifest. The chunks are
+    embedded ``batch`` at a time, each step told to ``tick(done, total)`` (a long article
+    shows progress inside it)."""
     man = store.manifest
+    todo = sum(len(cs) for e in embedders for a, cs in group
+               if done[e.name].get(a.id) != a.sha256)
+    embedded = 0
     t = time.perf_counter()
     man.begin((a, len(chunks)) for a, chunks in group)
     timings["write"] += time.perf_counter() - t
@@ -258,7 +284,14 @@ def _write_group(store: Store, embedders: list[Embedder], group: list[tuple[Arti
         texts = [c.text for _, chunks in mine for c in chunks]
         spans = [chunk_sentences(c) for _, chunks in mine for c in chunks]
         t = time.perf_counter()
-        vectors, sentence_vectors = encode_with_spans(e, texts, spans)
+        parts = []
+        for i in range(0, len(texts), batch):
+            parts.append(encode_with_spans(e, texts[i:i + batch], spans[i:i + batch]))
+            embedded += len(texts[i:i + batch])
+            if tick and todo > batch:
+                tick(embedded, todo)
+        vectors = np.concatenate([v for v, _ in parts])
+        sentence_vectors = np.concatenate([s for _, s in parts])
         timings["embed"] += time.perf_counter() - t
         t = time.perf_counter()
         store.delete_articles(e.name, [a.id for a, _ in mine])

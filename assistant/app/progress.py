@@ -19,7 +19,7 @@ def progress_bar() -> Progress:
             bar = tqdm(total=step.total, desc="indexing", file=sys.stderr, dynamic_ncols=True,
                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} files "
                                   "[{elapsed}<{remaining}{postfix}]")
-        bar.set_postfix_str(step.figures(), refresh=False)
+        bar.set_postfix_str(step.figures(), refresh=step.chunks is not None)
         bar.update(step.done - bar.n)
         if step.done >= step.total:
             bar.close()

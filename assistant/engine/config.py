@@ -45,6 +45,8 @@ class Config:
         [], "Field names of JSON/CSV articles, as attribute=field, tried before the defaults "
         "(attributes: text, title, date, url, source, lang, id), e.g. 'text=body'.")
     index_batch: int = _f(256, "Chunks embedded and written per step while indexing.")
+    max_article_chars: int = _f(1_000_000, "Longer articles are skipped with a reason (about "
+                                "150,000 words: a dump or a broken export, not news).")
     k: int = _f(5, "Passages retrieved per question.")
     mode: str = _f("extractive", "Answer mode: 'extractive' (offline, the default) or 'llm' "
                    "(an LLM writes, every sentence verified against its source).")
@@ -186,6 +188,9 @@ def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | 
         raise UsageError("no embedder configured: set embedders, e.g. 'e5-small,use'.")
     if cfg.index_batch < 1:
         raise UsageError(f"index_batch must be at least 1, got {cfg.index_batch}.")
+    if cfg.max_article_chars < 1000:
+        raise UsageError(f"max_article_chars must be at least 1000, got "
+                         f"{cfg.max_article_chars}.")
     if cfg.threads < 1:
         raise UsageError(f"threads must be at least 1, got {cfg.threads}: set threads = 2 "
                          "(or the number of cores to use).")

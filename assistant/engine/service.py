@@ -75,7 +75,8 @@ class Assistant:
                 if n:
                     raise PruneRefused(n, n, root)
             report = index_corpus(root, self.store, self.embedders, self.config.fields(),
-                                  progress, self.config.index_batch, prune)
+                                  progress, self.config.index_batch, prune,
+                                  self.config.max_article_chars)
             self._generation = self.store.generation()
         self._retriever = None  # reload the keyword index on next question
         return report

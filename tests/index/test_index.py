@@ -282,3 +282,24 @@ def test_a_chunk_in_another_language_than_its_article_gets_its_own(tmp_path):
     a = parse_article(f"{en}\n\n{en2}\n\n{ru}\n", "mixed", "mixed.txt", "/mixed.txt", "0")
     chunks = chunk_article(a, max_chars=300, min_chars=100)
     assert a.lang == "en" and [c.lang for c in chunks] == ["en", "en", "ru"]
+
+
+def test_a_long_article_shows_progress_inside_it_and_a_huge_one_is_skipped(tmp_path):
+    from index import index_corpus
+
+    corpus = write_corpus(tmp_path / "c", {
+        "long.txt": "A long report\n\n" + " ".join(
+            f"The ministry reported figure {i} for the region of Baku today." for i in range(400)),
+        "huge.txt": "A dump\n\n" + "Short sentence here. " * 3000,
+        **TINY})
+    steps = []
+    report = index_corpus(corpus, Store(tmp_path / "s"), [HashEmbedder()], progress=steps.append,
+                          batch_size=8, max_chars=50_000)
+    assert report.articles == 4 and report.skipped == 1
+    assert "62,999 characters long, over max_article_chars (50,000)" in \
+        report.skipped_files[0].reason
+    inside = [s.chunks for s in steps if s.chunks]
+    assert len(inside) >= 3 and inside[-1][0] == inside[-1][1] > 8  # counted up to the end
+    assert [c[0] for c in inside] == sorted(c[0] for c in inside)
+    assert "chunks embedded, about" in next(s for s in steps if s.chunks and
+                                            s.chunks[0] < s.chunks[1]).figures()
