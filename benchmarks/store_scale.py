@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import hashlib
 import json
 import os
+import pstats
 import random
 import shutil
 import statistics
@@ -39,6 +41,25 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
+
+import index.pipeline
+from assistant.engine.config import load_config
+from assistant.engine.service import Assistant
+from benchmarks.common import bench_parser, load_xquad
+from benchmarks.page_speed import free_port, running_server
+from corpus import Article, sentence_spans
+from index import (
+    RemoteStore,
+    Store,
+    chunk_article,
+    chunk_sentences,
+    encode_with_spans,
+    index_articles,
+    load_embedder,
+)
+from index.embedders.e5build import default_cache
+from index.embedders.e5engine import cpu_features, cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGS = ("en", "de", "ru", "tr", "es")
@@ -55,8 +76,6 @@ def say(text: str) -> None:
 
 
 def make_article(aid: str, lang: str, text: str, title: str, rng: random.Random):
-    from corpus import Article
-
     date = time.strftime("%Y-%m-%d", time.gmtime(1704067200 + rng.randrange(731) * 86400))
     return Article(id=aid, title=title, text=text, date=date, lang=lang, source=f"{aid}.txt",
                    path=f"/synthetic/{aid}.txt", raw=text,
@@ -65,9 +84,6 @@ def make_article(aid: str, lang: str, text: str, title: str, rng: random.Random)
 
 def gold_set(xquad: Path) -> tuple[list, list[tuple[str, str, str]]]:
     """The gold articles and the (lang, question, gold article id) list, in a fixed mix."""
-    from benchmarks.common import load_xquad
-    from corpus import sentence_spans
-
     data = load_xquad(xquad, [lang for lang, _ in GOLD])
     rng, arts, qs = random.Random(7), [], []
     for lang, paras in GOLD:
@@ -84,9 +100,6 @@ def gold_set(xquad: Path) -> tuple[list, list[tuple[str, str, str]]]:
 
 
 def pool_sentences(xquad: Path) -> dict[str, list[str]]:
-    from benchmarks.common import load_xquad
-    from corpus import sentence_spans
-
     data = load_xquad(xquad, list(LANGS))
     return {lang: sorted({p[s:e] for p in data[lang]["paragraphs"][120:240]
                           for s, e in sentence_spans(p) if 20 <= e - s <= 600})
@@ -109,9 +122,6 @@ def synthetic(pool: dict[str, list[str]], n: int, seed: int):
 def pool_worker(spec: dict) -> dict:
     """Embed the pool sentences and the gold articles' chunks (with their pooled sentences)
     with the real models, unless OUT/pool.npz already holds them for these model versions."""
-    from tqdm import tqdm
-
-    from index import chunk_article, chunk_sentences, encode_with_spans, load_embedder
 
     embs = [load_embedder(n) for n in EMBEDDERS]
     versions = {e.name: e.version for e in embs}
@@ -149,8 +159,6 @@ class StandIn:
         self.found = self.missed = 0
 
     def _doc(self, text: str) -> np.ndarray:
-        from corpus import sentence_spans
-
         i = self.docs.get(text)
         if i is not None:
             return self.dvec[i]
@@ -173,18 +181,12 @@ class StandIn:
 
 
 def open_spec(spec: dict, cache_key: str):
-    from index import RemoteStore, Store
-
     return Store(spec["store"]) if spec["kind"] == "folder" else \
         RemoteStore(spec["store"], cache=Path(spec[cache_key]))
 
 
 # -- the steps, each in its own process --------------------------------------------------------
 def index_worker(spec: dict) -> dict:
-    from tqdm import tqdm
-
-    import index.pipeline as pipeline
-    from index import chunk_article, index_articles
 
     pool = np.load(Path(spec["out"]) / "pool.npz")
     versions = json.loads(str(pool["meta"]))["versions"]
@@ -207,7 +209,7 @@ def index_worker(spec: dict) -> dict:
             yield a
 
     if spec["skip_links"]:
-        pipeline.refresh_links = lambda store, names: 0
+        index.pipeline.refresh_links = lambda store, names: 0
     store = open_spec(spec, "writer")
     bar = tqdm(items(), total=n + len(gold), desc=f"index {spec['kind']} {spec['size']:,}",
                unit="art", file=sys.stderr, mininterval=15)
@@ -235,12 +237,6 @@ def _timed(fn, questions: list[str], qcache) -> tuple[list[float], list]:
 
 
 def query_worker(spec: dict) -> dict:
-    import cProfile
-    import pstats
-
-    from assistant.engine.config import load_config
-    from assistant.engine.service import Assistant
-    from index import load_embedder
 
     t = time.perf_counter()
     embs = [load_embedder(n) for n in EMBEDDERS]
@@ -319,8 +315,6 @@ def run_step(kind: str, spec: dict, args, watch: list[int]) -> dict:
 
 @contextlib.contextmanager
 def chroma_server(data: Path, log: Path):
-    from benchmarks.page_speed import free_port
-
     port = free_port()
     with open(log, "w") as f:
         proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "chroma"), "run", "--path",
@@ -361,8 +355,6 @@ def cold_ask(store: str, question: str, cache: Path | None) -> float | str:
 
 
 def cold_serve(store: str, base: Path, cache: Path | None) -> float | str:
-    from benchmarks.page_speed import running_server
-
     saved, t = dict(os.environ), time.perf_counter()
     os.environ.update({"ASSISTANT_CACHE": str(cache)} if cache else {})
     try:
@@ -376,8 +368,6 @@ def cold_serve(store: str, base: Path, cache: Path | None) -> float | str:
 
 
 def measure(size: int, kind: str, args, server=None) -> dict:
-    from index.embedders.e5build import default_cache
-
     base = Path(args.out) / f"{kind}-{size}"
     row: dict = {"size": size, "kind": kind}
     spec = {"size": size, "kind": kind, "xquad": args.xquad, "out": args.out, "asks": args.asks,
@@ -436,9 +426,6 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.common import bench_parser
-    from index.embedders.e5engine import cpu_features, cpu_model
-
     ap = bench_parser("python -m benchmarks.store_scale", __doc__, "out/store-scale")
     ap.add_argument("--sizes", default="10000,100000", help="chunks per store, e.g. 1000000")
     ap.add_argument("--kinds", default="folder,server")

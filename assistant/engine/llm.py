@@ -24,10 +24,8 @@ from pathlib import Path
 from corpus import UsageError
 
 from .config import Config
+from .i18n import LANG_NAMES
 from .retrieval import Candidate
-
-LANG_NAMES = {"en": "English", "ru": "Russian", "de": "German", "tr": "Turkish",
-              "az": "Azerbaijani", "es": "Spanish", "uk": "Ukrainian", "fr": "French"}
 
 SYSTEM = (
     "You answer questions about news articles using only the numbered sources given.\n"

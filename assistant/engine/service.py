@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from corpus import StoreError, UsageError, check_folder, detect_lang, find_files
+from corpus import StoreError, UsageError, check_folder, detect_lang, find_files, lang_score
 from index import (
     Embedder,
     Hit,
@@ -30,6 +30,7 @@ from .checks import check_question
 from .config import MODES, Config
 from .followup import contextual_question, needs_antecedent
 from .generate import LLMAnswerer
+from .i18n import unsupported
 from .llm import LLMError, make_llm, rewrite
 from .model import Answer
 from .retrieval import Filters, Retriever, Weights
@@ -217,6 +218,10 @@ class Assistant:
         sentence adds to the previous answer, and the last one is final."""
         mode = self._mode(mode)
         question = self.resolve(question, history, mode)
+        lang, score = lang_score(question)
+        if (why := unsupported(lang, score)) is not None:  # not answered at random
+            yield Answer(question, why, [], False, mode=mode, lang=lang, notice=why)
+            return
         with self.store.locked(exclusive=False):
             self._fresh()
             t0 = time.perf_counter()

@@ -98,3 +98,13 @@ def test_same_story_in_another_language_is_linked_and_cited(bundled_assistant):
     other = "000" if c.article_id.startswith("002") else "002"
     assert other in {o["doc_id"][:3] for o in c.also_reported_in}
     assert c.to_dict()["also_reported_in"][0]["lang"] in ("ru", "en")
+
+
+@pytest.mark.slow
+def test_a_question_in_a_language_the_answerer_is_not_made_for_is_refused_saying_why(
+        bundled_assistant):
+    ans = bundled_assistant.ask("谁是突厥国家组织秘书长？")
+    assert not ans.answerable and not ans.citations and ans.lang == "zh"
+    assert ans.text.startswith("This question looks like Chinese") and "Azerbaijani" in ans.text
+    # a short German question the detector is unsure of is still answered
+    assert bundled_assistant.ask("Wer leitete die usbekische Delegation?").answerable
