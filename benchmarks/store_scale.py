@@ -4,21 +4,18 @@ at 10k and 100k (or 1M) chunks, for the folder store and for a real Chroma serve
     python -m benchmarks.store_scale [--sizes 10000,100000] [--kinds folder,server]
         [--out out/store-scale] [--asks 40] [--serve] [--skip-links] [--keep]
 
-The embedders' time is not measured. Real sentences (XQuAD paragraphs 120-239, en/de/ru/tr/es)
-are embedded once by the real models and cached in OUT/pool.npz; each size is indexed into a
-fresh store by the product's pipeline (``index_articles``: chunking, manifest, Chroma writes,
-keyword index, story links) with stand-in embedders that have the real models' ``name`` and
-``version`` (so the collections are the real ones and questions use the real models) and whose
-``encode_documents`` gives a text's own real vector if cached, else the L2-normalised mean of
-the real vectors of the pool sentences it is made of. A synthetic article: one language, 6-12
-pool sentences in paragraphs of 2-4, titled by its first, dated in 2024-2025; articles are made
-until the product's chunker has about SIZE chunks. hit@5: 120 XQuAD questions on paragraphs
-0-119 (60 en, 30 de, 30 ru), whose gold paragraphs are articles with their real vectors; a hit
-is the gold article among the article ids of the top-5 searched chunks.
-Steps run in their own processes, stopped past --max-rss-gb or --timeout-min: index; query
-(first open - for a server from a fresh cache folder, "a second machine": mirror download and
-keyword rebuild -, a warm-up question, all questions through ``Assistant.search`` and --asks
-through ``Assistant.ask``, query vectors uncached, then VmRSS/VmHWM); two cold
+Not the embedders' time: real sentences (XQuAD paragraphs 120-239, en/de/ru/tr/es) are embedded
+once by the real models (cached in OUT/pool.npz), then each size is indexed into a fresh store
+by the product's pipeline (``index_articles``) with stand-in embedders that have the real
+models' ``name`` and ``version`` (the collections are the real ones; questions use the real
+models) and whose ``encode_documents`` gives a text's own real vector if cached, else the
+L2-normalised mean of the real vectors of the pool sentences it is made of. An article: one
+language, 6-12 pool sentences in paragraphs of 2-4, titled by its first, dated 2024-2025; made
+until the chunker has about SIZE chunks. hit@5: 120 XQuAD questions on paragraphs 0-119 (60 en,
+30 de, 30 ru), gold paragraphs indexed with their real vectors; a hit is the gold article among
+the top-5 searched chunks' articles. Each step is a process, stopped past --max-rss-gb or
+--timeout-min: index; query (first open - a server's from a fresh cache, "a second machine" -,
+a warm-up, every question through ``search``, --asks through ``ask``, then VmRSS); two cold
 ``python -m assistant ask --json``. Load rate = chunks / (index wall time - links time).
 """
 
@@ -43,21 +40,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+import index
 import index.pipeline
 from assistant.engine.config import load_config
 from assistant.engine.service import Assistant
 from benchmarks.common import bench_parser, load_xquad
 from benchmarks.page_speed import free_port, running_server
 from corpus import Article, sentence_spans
-from index import (
-    RemoteStore,
-    Store,
-    chunk_article,
-    chunk_sentences,
-    encode_with_spans,
-    index_articles,
-    load_embedder,
-)
 from index.embedders.e5build import default_cache
 from index.embedders.e5engine import cpu_features, cpu_model
 
@@ -68,28 +57,26 @@ GOLD = (("en", range(0, 60)), ("de", range(60, 90)), ("ru", range(90, 120)))
 WARM_UP = "What did the government announce about the new budget?"
 COLUMNS = ("size", "kind", "chunks", "articles", "load chunks/s", "index s", "keyword s",
            "links s (n)", "publish s", "first open s", "search p50/p95 ms", "ask p50/p95 ms",
-           "cold ask s", "serve s", "RSS MB product", "RSS MB chroma", "disk MB", "hit@5")
+           "cold ask s (1st/2nd)", "serve s", "RSS MB product", "RSS MB chroma", "disk MB", "hit@5")
 
 
 def say(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
-def make_article(aid: str, lang: str, text: str, title: str, rng: random.Random):
+def make_article(aid: str, lang: str, text: str, title: str, rng: random.Random) -> Article:
     date = time.strftime("%Y-%m-%d", time.gmtime(1704067200 + rng.randrange(731) * 86400))
     return Article(id=aid, title=title, text=text, date=date, lang=lang, source=f"{aid}.txt",
                    path=f"/synthetic/{aid}.txt", raw=text,
                    sha256=hashlib.sha256(f"{date}\n{title}\n{text}".encode()).hexdigest())
 
 
-def gold_set(xquad: Path) -> tuple[list, list[tuple[str, str, str]]]:
+def gold_set(xquad: Path) -> tuple[list[Article], list[tuple[str, str, str]]]:
     """The gold articles and the (lang, question, gold article id) list, in a fixed mix."""
     data = load_xquad(xquad, [lang for lang, _ in GOLD])
     rng, arts, qs = random.Random(7), [], []
     for lang, paras in GOLD:
-        first: dict[int, str] = {}
-        for _, q, p in data[lang]["questions"]:
-            first.setdefault(p, q)
+        first = {p: q for _, q, p in reversed(data[lang]["questions"])}  # a paragraph's 1st
         for p in paras:
             text, aid = data[lang]["paragraphs"][p], f"gold/{lang}/{p:03d}"
             s, e = sentence_spans(text)[0]
@@ -122,22 +109,20 @@ def synthetic(pool: dict[str, list[str]], n: int, seed: int):
 def pool_worker(spec: dict) -> dict:
     """Embed the pool sentences and the gold articles' chunks (with their pooled sentences)
     with the real models, unless OUT/pool.npz already holds them for these model versions."""
-
-    embs = [load_embedder(n) for n in EMBEDDERS]
+    embs = [index.load_embedder(n) for n in EMBEDDERS]
     versions = {e.name: e.version for e in embs}
     path = Path(spec["out"]) / "pool.npz"
     if path.is_file() and json.loads(str(np.load(path)["meta"]))["versions"] == versions:
         return {"pool": "cached"}
     pool = pool_sentences(Path(spec["xquad"]))
-    gold, _ = gold_set(Path(spec["xquad"]))
-    chunks = [c for a in gold for c in chunk_article(a)]
-    spans = [chunk_sentences(c) for c in chunks]
+    chunks = [c for a in gold_set(Path(spec["xquad"]))[0] for c in index.chunk_article(a)]
+    spans = [index.chunk_sentences(c) for c in chunks]
     sents = [s for lang in LANGS for s in pool[lang]]
     arrays = {}
     for e in embs:
         parts = [e.encode_documents(sents[i:i + 64]) for i in
                  tqdm(range(0, len(sents), 64), f"pool {e.name}", file=sys.stderr)]
-        cv, sv = encode_with_spans(e, [c.text for c in chunks], spans)
+        cv, sv = index.encode_with_spans(e, [c.text for c in chunks], spans)
         arrays[f"doc_{e.name}"] = np.vstack([*parts, cv]).astype(np.float32)
         arrays[f"span_{e.name}"] = np.asarray(sv, np.float32)
     meta = {"versions": versions, "sentences": {lang: len(pool[lang]) for lang in LANGS}}
@@ -169,112 +154,20 @@ class StandIn:
         return v / np.linalg.norm(v)
 
     def encode_documents(self, texts: list[str]) -> np.ndarray:
-        return np.asarray([self._doc(t) for t in texts], np.float32).reshape(
-            len(texts), self.dvec.shape[1])
+        return np.asarray([self._doc(t) for t in texts], np.float32)
 
     def encode_documents_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]
                                     ) -> tuple[np.ndarray, np.ndarray]:
         sv = [self.svec[self.spans[t[s:e]]] if t[s:e] in self.spans else self._doc(t[s:e])
               for t, ss in zip(texts, spans, strict=True) for s, e in ss]
-        return self.encode_documents(texts), np.asarray(sv, np.float32).reshape(
-            len(sv), self.dvec.shape[1])
+        return self.encode_documents(texts), np.asarray(sv, np.float32)
 
 
-def open_spec(spec: dict, cache_key: str):
-    return Store(spec["store"]) if spec["kind"] == "folder" else \
-        RemoteStore(spec["store"], cache=Path(spec[cache_key]))
+def open_spec(spec: dict, cache_key: str) -> index.Store:
+    return index.Store(spec["store"]) if spec["kind"] == "folder" else \
+        index.RemoteStore(spec["store"], cache=Path(spec[cache_key]))
 
 
-# -- the steps, each in its own process --------------------------------------------------------
-def index_worker(spec: dict) -> dict:
-
-    pool = np.load(Path(spec["out"]) / "pool.npz")
-    versions = json.loads(str(pool["meta"]))["versions"]
-    embs = [StandIn(n, versions[n], pool) for n in EMBEDDERS]
-    sents = pool_sentences(Path(spec["xquad"]))
-    gold, _ = gold_set(Path(spec["xquad"]))
-    per = statistics.mean(len(chunk_article(a)) for a in synthetic(sents, 300, seed=1))
-    gold_chunks = sum(len(chunk_article(a)) for a in gold)
-    n = max(1, round((spec["size"] - gold_chunks) / per))
-    at = {round((j + 0.5) * n / len(gold)): a for j, a in enumerate(gold)}
-    marks: list[float] = []
-
-    def items():
-        t0 = time.perf_counter()
-        for i, a in enumerate(synthetic(sents, n, seed=spec["size"])):
-            if i in at:
-                yield at[i]
-            if i % max(1, n // 10) == 0:
-                marks.append(time.perf_counter() - t0)
-            yield a
-
-    if spec["skip_links"]:
-        index.pipeline.refresh_links = lambda store, names: 0
-    store = open_spec(spec, "writer")
-    bar = tqdm(items(), total=n + len(gold), desc=f"index {spec['kind']} {spec['size']:,}",
-               unit="art", file=sys.stderr, mininterval=15)
-    t = time.perf_counter()
-    report = index_articles(bar, store, embs, None, 256)
-    wall = time.perf_counter() - t
-    bar.close()
-    steps = np.diff(marks)
-    return {"articles": report.articles, "chunks": report.chunks, "chunks_per_article": per,
-            "pipeline_s": report.seconds, "wall_s": round(wall, 2), "timings": report.timings,
-            "links": report.links, "publish_s": round(wall - report.seconds, 2),
-            "articles_per_s_by_tenth": [round(n / 10 / s, 1) for s in steps if s > 0],
-            "sentences_found": embs[0].found, "sentences_missed": embs[0].missed,
-            **vm_mb()}
-
-
-def _timed(fn, questions: list[str], qcache) -> tuple[list[float], list]:
-    times, out = [], []
-    for q in questions:
-        qcache().clear()  # the question is embedded each time, as a new question would be
-        t = time.perf_counter()
-        out.append(fn(q))
-        times.append((time.perf_counter() - t) * 1000)
-    return times, out
-
-
-def query_worker(spec: dict) -> dict:
-
-    t = time.perf_counter()
-    embs = [load_embedder(n) for n in EMBEDDERS]
-    models_s = time.perf_counter() - t
-    store = open_spec(spec, "reader")
-    cfg = load_config(toml_path="/nonexistent", env={}, store=spec["store"])
-    app = Assistant(cfg, store=store, embedders=embs)
-    t = time.perf_counter()
-    store.generation()  # a server store: download the manifest mirror, rebuild keyword index
-    app.retriever  # noqa: B018 - loads the keyword index and chunk table
-    open_s = time.perf_counter() - t
-    app.search(WARM_UP)
-    _, qs = gold_set(Path(spec["xquad"]))
-
-    def qcache():
-        return app.retriever._qcache
-
-    s_ms, hits = _timed(lambda q: app.search(q, k=5), [q for _, q, _ in qs], qcache)
-    found = [gold in {h.chunk.article_id for h in hs[:5]} for (_, _, gold), hs in
-             zip(qs, hits, strict=True)]
-    a_ms, _ = _timed(app.ask, [q for _, q, _ in qs[:spec["asks"]]], qcache)
-    rss = vm_mb()
-    prof = cProfile.Profile()
-    prof.runcall(_timed, lambda q: app.search(q, k=5), [q for _, q, _ in qs[:10]], qcache)
-    with open(spec["profile"], "w") as f:
-        pstats.Stats(prof, stream=f).sort_stats("cumulative").print_stats(30)
-    return {"models_s": round(models_s, 1), "open_s": round(open_s, 2),
-            "search_ms": pct(s_ms), "ask_ms": pct(a_ms), "hit5": round(np.mean(found), 3),
-            "hit5_by_lang": {lang: round(np.mean([f for (lg, _, _), f in zip(qs, found,
-                                                  strict=True) if lg == lang]), 3)
-                             for lang, _ in GOLD}, **rss}
-
-
-def pct(ms: list[float]) -> list[float]:
-    return [round(float(np.percentile(ms, p)), 1) for p in (50, 95)]
-
-
-# -- the driver ---------------------------------------------------------------------------------
 def vm_mb(pid: int | str = "self") -> dict:
     """VmRSS and VmHWM of a process in MB (zeros when it is gone)."""
     with contextlib.suppress(OSError):
@@ -284,37 +177,102 @@ def vm_mb(pid: int | str = "self") -> dict:
     return {"rss_mb": 0, "peak_mb": 0}
 
 
+# -- the steps, each in its own process --------------------------------------------------------
+def index_worker(spec: dict) -> dict:
+    pool = np.load(Path(spec["out"]) / "pool.npz")
+    versions = json.loads(str(pool["meta"]))["versions"]
+    embs = [StandIn(n, versions[n], pool) for n in EMBEDDERS]
+    sents, (gold, _) = pool_sentences(Path(spec["xquad"])), gold_set(Path(spec["xquad"]))
+    per = statistics.mean(len(index.chunk_article(a)) for a in synthetic(sents, 300, seed=1))
+    n = max(1, round((spec["size"] - sum(len(index.chunk_article(a)) for a in gold)) / per))
+    at = {round((j + 0.5) * n / len(gold)): a for j, a in enumerate(gold)}  # spread out
+    items = (b for i, a in enumerate(synthetic(sents, n, seed=spec["size"]))
+             for b in ([at[i], a] if i in at else [a]))
+    if spec["skip_links"]:
+        index.pipeline.refresh_links = lambda store, names: 0
+    bar = tqdm(items, total=n + len(gold), desc=f"index {spec['kind']} {spec['size']:,}",
+               unit="art", file=sys.stderr, mininterval=15)
+    t = time.perf_counter()
+    report = index.index_articles(bar, open_spec(spec, "writer"), embs, None, 256)
+    wall = time.perf_counter() - t
+    bar.close()
+    return {"articles": report.articles, "chunks": report.chunks, "chunks_per_article": per,
+            "pipeline_s": report.seconds, "wall_s": round(wall, 2), "timings": report.timings,
+            "links": report.links, "publish_s": round(wall - report.seconds, 2),
+            "sentences_found": embs[0].found, "sentences_missed": embs[0].missed, **vm_mb()}
+
+
+def pct(ms: list[float]) -> list[float]:
+    return [round(float(np.percentile(ms, p)), 1) for p in (50, 95)]
+
+
+def timed(fn, questions: list[str], app: Assistant) -> tuple[list[float], list]:
+    times, out = [], []
+    for q in questions:
+        app.retriever._qcache.clear()  # embed the question each time, as a new one would be
+        t = time.perf_counter()
+        out.append(fn(q))
+        times.append((time.perf_counter() - t) * 1000)
+    return times, out
+
+
+def query_worker(spec: dict) -> dict:
+    t = time.perf_counter()
+    embs = [index.load_embedder(n) for n in EMBEDDERS]
+    models_s, store = time.perf_counter() - t, open_spec(spec, "reader")
+    app = Assistant(load_config(toml_path="/nonexistent", env={}, store=spec["store"]),
+                    store=store, embedders=embs)
+    t = time.perf_counter()
+    store.generation()  # a server store: download the manifest mirror, rebuild keyword index
+    app.retriever  # noqa: B018 - loads the keyword index and chunk table
+    open_s = time.perf_counter() - t
+    app.search(WARM_UP)
+    qs = gold_set(Path(spec["xquad"]))[1]
+    s_ms, hits = timed(lambda q: app.search(q, k=5), [q for _, q, _ in qs], app)
+    found = [g in {h.chunk.article_id for h in hs[:5]} for (_, _, g), hs in zip(qs, hits,
+                                                                               strict=True)]
+    a_ms, _ = timed(app.ask, [q for _, q, _ in qs[:spec["asks"]]], app)
+    rss, prof = vm_mb(), cProfile.Profile()
+    prof.runcall(timed, lambda q: app.search(q, k=5), [q for _, q, _ in qs[:10]], app)
+    with open(spec["profile"], "w") as f:
+        pstats.Stats(prof, stream=f).sort_stats("cumulative").print_stats(30)
+    by_lang = {lang: round(float(np.mean([f for (lg, _, _), f in zip(qs, found, strict=True)
+                                          if lg == lang])), 3) for lang, _ in GOLD}
+    return {"models_s": round(models_s, 1), "open_s": round(open_s, 2), "search_ms": pct(s_ms),
+            "ask_ms": pct(a_ms), "hit5": round(float(np.mean(found)), 3),
+            "hit5_by_lang": by_lang, **rss}
+
+
+# -- the driver ---------------------------------------------------------------------------------
 def run_step(kind: str, spec: dict, args, watch: list[int]) -> dict:
-    """A worker process, killed past --max-rss-gb (its tree or a watched one) or
-    --timeout-min; its JSON, with its and the watched processes' peak RSS while it ran."""
+    """A worker process, killed past --max-rss-gb (it or a watched process) or --timeout-min;
+    its JSON, with its and the watched processes' peak RSS while it ran."""
     proc = subprocess.Popen([sys.executable, "-m", "benchmarks.store_scale", "--worker", kind,
                              json.dumps(spec)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    t0, peak, stop = time.perf_counter(), {"step_peak_mb": 0, "chroma_peak_mb": 0}, None
-    out = ""
-    while stop is None:
+    t0, peak, stop, out = time.perf_counter(), {"step_peak_mb": 0, "chroma_peak_mb": 0}, "", ""
+    while not stop and not out:
         try:
-            out = proc.communicate(timeout=3)[0]
-            break
+            out = proc.communicate(timeout=3)[0] or " "
         except subprocess.TimeoutExpired:
             mine, theirs = vm_mb(proc.pid)["rss_mb"], sum(vm_mb(p)["rss_mb"] for p in watch)
-            peak["step_peak_mb"] = max(peak["step_peak_mb"], mine)
-            peak["chroma_peak_mb"] = max(peak["chroma_peak_mb"], theirs)
+            peak = {"step_peak_mb": max(peak["step_peak_mb"], mine),
+                    "chroma_peak_mb": max(peak["chroma_peak_mb"], theirs)}
             if max(mine, theirs) > args.max_rss_gb * 1024:
                 stop = f"stopped: RSS {mine:,} MB (chroma {theirs:,} MB) past the limit"
             elif time.perf_counter() - t0 > args.timeout_min * 60:
                 stop = f"stopped after {args.timeout_min} min"
-    if stop is not None:
+    if stop:
         proc.kill()
         proc.wait()
-        return {"error": stop, **peak}
-    if proc.returncode != 0 or not out.strip():
-        return {"error": f"{kind} step exited {proc.returncode}", **peak}
-    return {**json.loads(out.strip().splitlines()[-1]), **peak,
-            "step_s": round(time.perf_counter() - t0, 1)}
+    elif proc.returncode != 0 or not out.strip():
+        stop = f"{kind} step exited {proc.returncode}"
+    got = {"error": stop} if stop else json.loads(out.strip().splitlines()[-1])
+    return {**got, **peak, "step_s": round(time.perf_counter() - t0, 1)}
 
 
 @contextlib.contextmanager
 def chroma_server(data: Path, log: Path):
+    """``chroma run`` on a free port until it answers its heartbeat; yields (process, URL)."""
     port = free_port()
     with open(log, "w") as f:
         proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "chroma"), "run", "--path",
@@ -323,38 +281,33 @@ def chroma_server(data: Path, log: Path):
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
-                    break
+            with contextlib.suppress(OSError), urllib.request.urlopen(
+                    f"{url}/api/v2/heartbeat", timeout=2):
+                break
             time.sleep(0.5)
         yield proc, url
     finally:
         proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        proc.wait(timeout=60)
 
 
 def disk_mb(path: Path) -> float:
-    return round(sum(p.lstat().st_blocks * 512 for p in path.rglob("*")) / 2**20, 1) \
-        if path.exists() else 0.0
+    return round(sum(p.lstat().st_blocks * 512 for p in path.rglob("*")) / 2**20, 1)
 
 
 def cold_ask(store: str, question: str, cache: Path | None) -> float | str:
+    """Seconds from starting `python -m assistant ask --json` to its answer."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env["PYTHONPATH"] = str(ROOT)
-    if cache is not None:
-        env["ASSISTANT_CACHE"] = str(cache)
+    env.update(PYTHONPATH=str(ROOT), **({"ASSISTANT_CACHE": str(cache)} if cache else {}))
     t = time.perf_counter()
     res = subprocess.run([sys.executable, "-m", "assistant", "ask", "--json", "--store", store,
-                          question], cwd=cache or Path(store), env=env, capture_output=True,
-                         text=True)
+                          question], cwd=cache or store, env=env, capture_output=True, text=True)
     took = time.perf_counter() - t
     return round(took, 2) if res.returncode == 0 else f"failed: {res.stderr.strip()[-200:]}"
 
 
 def cold_serve(store: str, base: Path, cache: Path | None) -> float | str:
+    """Seconds from starting `python -m assistant serve` until the page answers."""
     saved, t = dict(os.environ), time.perf_counter()
     os.environ.update({"ASSISTANT_CACHE": str(cache)} if cache else {})
     try:
@@ -367,8 +320,7 @@ def cold_serve(store: str, base: Path, cache: Path | None) -> float | str:
         os.environ.update(saved)
 
 
-def measure(size: int, kind: str, args, server=None) -> dict:
-    base = Path(args.out) / f"{kind}-{size}"
+def measure(size: int, kind: str, args, base: Path, server=None) -> dict:
     row: dict = {"size": size, "kind": kind}
     spec = {"size": size, "kind": kind, "xquad": args.xquad, "out": args.out, "asks": args.asks,
             "skip_links": args.skip_links, "profile": str(base / "profile-search.txt"),
@@ -380,44 +332,42 @@ def measure(size: int, kind: str, args, server=None) -> dict:
     if "error" in row["index"]:
         return row
     say(f"{kind} {size:,}: indexed in {row['index']['wall_s']} s; querying")
-    cache = None
-    if server:  # the reader's cache folder holds its mirror; the models are the usual ones
-        cache = base / "reader"
-        cache.mkdir(parents=True, exist_ok=True)
+    cache = base / "reader" if server else None
+    if cache:  # the reader's cache folder holds its mirror; the models are the usual ones
+        cache.mkdir(parents=True)
         (cache / "multilingual-e5-small").symlink_to(default_cache() / "multilingual-e5-small")
     row["query"] = run_step("query", spec, args, watch)
-    _, qs = gold_set(Path(args.xquad))
+    if "error" in row["query"]:
+        return row
     say(f"{kind} {size:,}: cold start")
-    row["cold_ask_s"] = [cold_ask(spec["store"], qs[0][1], cache) for _ in range(2)]
+    question = gold_set(Path(args.xquad))[1][0][1]
+    row["cold_ask_s"] = [cold_ask(spec["store"], question, cache) for _ in range(2)]
     if args.serve:
         row["serve_s"] = cold_serve(spec["store"], base, cache)
     if server:
-        row["chroma_rss_mb"] = vm_mb(server[0].pid)["rss_mb"]
-        row["disk_mb"] = disk_mb(base / "chroma-data")
-        row["disk_mb_writer_cache"] = disk_mb(base / "writer")
-        row["disk_mb_reader_cache"] = disk_mb(base / "reader")
-    else:
-        row["disk_mb"] = disk_mb(base / "store")
+        row.update(chroma_rss_mb=vm_mb(server[0].pid)["rss_mb"], disk_mb_writer_cache=disk_mb(
+            base / "writer"), disk_mb_reader_cache=disk_mb(base / "reader"))
+    row["disk_mb"] = disk_mb(base / ("chroma-data" if server else "store"))
     return row
 
 
 def cells(r: dict) -> list[str]:
     ix, q = r.get("index", {}), r.get("query", {})
-    if "error" in ix or "error" in q or not q:
-        return [f"{r['size']:,}", r["kind"], ix.get("error") or q.get("error", "?")] + \
-            [""] * (len(COLUMNS) - 3)
+    if "error" in ix or "error" in q:
+        return [f"{r['size']:,}", r["kind"], ix.get("error") or q["error"],
+                *[""] * (len(COLUMNS) - 3)]
     t = ix["timings"]
     links = "skipped" if r.get("skip_links") else f"{t.get('links', 0):.1f} ({ix['links']:,})"
     load = ix["chunks"] / max(ix["wall_s"] - t.get("links", 0), 1e-9)
-    cold, chroma_peak = r["cold_ask_s"], max(q["chroma_peak_mb"], ix["chroma_peak_mb"])
+    peak = max(q["chroma_peak_mb"], ix["chroma_peak_mb"])
     return [f"{r['size']:,}", r["kind"], f"{ix['chunks']:,}", f"{ix['articles']:,}",
             f"{load:,.0f}", f"{ix['wall_s']:.0f}", f"{t.get('keyword', 0):.1f}", links,
             f"{ix['publish_s']:.1f}" if r["kind"] == "server" else "-", f"{q['open_s']:.1f}",
             "{} / {}".format(*q["search_ms"]), "{} / {}".format(*q["ask_ms"]),
-            " / ".join(str(c) for c in cold), str(r.get("serve_s", "-")),
+            " / ".join(map(str, r["cold_ask_s"])), str(r.get("serve_s", "-")),
             f"{q['rss_mb']:,} (peak {q['peak_mb']:,})",
-            f"{r['chroma_rss_mb']:,} (peak {chroma_peak:,})" if "chroma_rss_mb" in r
-            else "-", f"{r['disk_mb']:,.0f}", f"{q['hit5']:.3f}"]
+            f"{r['chroma_rss_mb']:,} (peak {peak:,})" if "chroma_rss_mb" in r else "-",
+            f"{r['disk_mb']:,.0f}", f"{q['hit5']:.3f}"]
 
 
 def table(rows: list[dict]) -> str:
@@ -438,9 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        fn = {"pool": pool_worker, "index": index_worker, "query": query_worker}
-        print(json.dumps(fn[args.worker[0]](json.loads(args.worker[1]))))
-        return 0
+        return print(json.dumps(globals()[f"{args.worker[0]}_worker"](json.loads(args.worker[1]))))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     args.out, args.xquad = str(out.resolve()), str(Path(args.xquad).resolve())
@@ -454,15 +402,14 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     for size in (int(s) for s in args.sizes.split(",")):
         for kind in args.kinds.split(","):
-            base = out / f"{kind}-{size}"
+            base, t = out / f"{kind}-{size}", time.perf_counter()
             shutil.rmtree(base, ignore_errors=True)
             base.mkdir(parents=True)
-            t = time.perf_counter()
             if kind == "server":
                 with chroma_server(base / "chroma-data", base / "chroma.log") as server:
-                    row = measure(size, kind, args, server)
+                    row = measure(size, kind, args, base, server)
             else:
-                row = measure(size, kind, args)
+                row = measure(size, kind, args, base)
             row.update(total_s=round(time.perf_counter() - t, 1), skip_links=args.skip_links)
             rows.append(row)
             if not args.keep:

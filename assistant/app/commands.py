@@ -55,6 +55,9 @@ def _questions_command(args: argparse.Namespace, answer: bool) -> int:
     from assistant.engine.retrieval import Filters
 
     cfg = _config(args)
+    if args.since and args.until and args.since > args.until:
+        raise UsageError(f"--since {args.since} is after --until {args.until}: no article can "
+                         "be in that range; swap them.")
     questions = _questions(args)  # validate input before loading anything heavy
     app = _assistant(cfg)
     ensure_indexed(app)

@@ -85,9 +85,10 @@ class Config:
             try:
                 out[name.strip()] = float(value)
             except ValueError:
-                raise UsageError(
-                    f"embedder_weights entry {item!r} is not name=weight: write e.g. 'use=0.8'."
-                ) from None
+                out[name.strip()] = -1.0
+            if out[name.strip()] < 0 or not name.strip():
+                raise UsageError(f"embedder_weights entry {item!r} is not name=weight with a "
+                                 "weight of 0 or more: write e.g. 'use=0.8'.")
         return out
 
     def fields(self) -> dict[str, tuple[str, ...]]:
@@ -182,8 +183,14 @@ def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | 
         raise UsageError(f"llm_timeout must be positive, got {cfg.llm_timeout:g}.")
     if cfg.answerer not in ("evidence", "learned"):
         raise UsageError(f"answerer {cfg.answerer!r} is not known: use 'evidence' or 'learned'.")
-    if cfg.k < 1:
-        raise UsageError(f"k must be at least 1, got {cfg.k}: pass --k 1 or more.")
+    if not 1 <= cfg.k <= 100:
+        raise UsageError(f"k must be between 1 and 100, got {cfg.k}: pass e.g. --k 5.")
+    for name in ("keyword_weight", "sentence_weight", "name_weight"):
+        if getattr(cfg, name) < 0:
+            raise UsageError(f"{name} must be 0 or more, got {getattr(cfg, name):g}: 0 turns "
+                             "that channel off.")
+    if not 1 <= cfg.port <= 65535:
+        raise UsageError(f"port must be between 1 and 65535, got {cfg.port}.")
     if not cfg.embedders:
         raise UsageError("no embedder configured: set embedders, e.g. 'e5-small,use'.")
     if cfg.index_batch < 1:

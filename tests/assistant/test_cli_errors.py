@@ -36,6 +36,8 @@ CASES = [
     (["ask", "--since", "2025-13-01", "q"], 2, "not a real date"),
     (["ask", "--until", "yesterday", "q"], 2, "not a date"),
     (["ask", "--lang", "Russian!", "q"], 2, "not a language list"),
+    (["ask", "--lang", "ru,xx", "q"], 2, "'xx' is not an ISO 639-1 language code"),
+    (["search", "--since", "2025-02-01", "--until", "2025-01-01", "q"], 2, "swap them"),
     (["serve", "--port", "70000"], 2, "not a port number"),
     (["serve", "--auth", "alice"], 2, "user:password"),
     (["serve", "--host", "0.0.0.0"], 2, "add --auth USER:PASSWORD, or --insecure"),
@@ -69,6 +71,34 @@ def test_bad_input(paths, args, code, message):
     assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
     assert message in lines[0]
     assert "Traceback" not in res.stderr and res.stdout == ""
+
+
+SETTINGS = [  # ASSISTANT_* settings, each read and refused before anything loads
+    ({"ASSISTANT_THREADS": "0"}, "threads must be at least 1"),
+    ({"ASSISTANT_THREADS": "two"}, "threads='two' is not a valid int"),
+    ({"ASSISTANT_K": "0"}, "k must be between 1 and 100"),
+    ({"ASSISTANT_KEYWORD_WEIGHT": "-1"}, "keyword_weight must be 0 or more"),
+    ({"ASSISTANT_EMBEDDER_WEIGHTS": "use=-2"}, "weight of 0 or more"),
+    ({"ASSISTANT_PORT": "99999"}, "port must be between 1 and 65535"),
+    ({"ASSISTANT_MODE": "poetry"}, "answer mode 'poetry' is not known"),
+    ({"ASSISTANT_MODE": "llm"}, "mode 'llm' needs llm_model"),
+    ({"ASSISTANT_LLM_URL": "localhost:11434"}, "is not an http(s) URL"),
+    ({"ASSISTANT_LLM_TIMEOUT": "0"}, "llm_timeout must be positive"),
+    ({"ASSISTANT_ANSWERER": "magic"}, "answerer 'magic' is not known"),
+    ({"ASSISTANT_MAX_ARTICLE_CHARS": "10"}, "max_article_chars must be at least 1000"),
+    ({"ASSISTANT_AUTH": "nopassword"}, "user:password"),
+    ({"ASSISTANT_RECORD_FIELDS": "body"}, "not attribute=field"),
+    ({"ASSISTANT_EMBEDDERS": ""}, "no embedder configured"),
+]
+
+
+@pytest.mark.parametrize("env,message", SETTINGS, ids=[next(iter(e)) for e, _ in SETTINGS])
+def test_bad_settings(env, message):
+    res = run_cli("config", env=env, timeout=60)
+    assert res.returncode == 2, res.stdout + res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+    assert "Traceback" not in res.stderr
 
 
 def test_store_in_use(paths, tmp_path):
