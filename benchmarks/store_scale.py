@@ -4,16 +4,15 @@ at 10k and 100k (or 1M) chunks, for the folder store and for a real Chroma serve
     python -m benchmarks.store_scale [--sizes 10000,100000] [--kinds folder,server]
         [--out out/store-scale] [--asks 40] [--serve] [--skip-links] [--keep]
 
-Not the embedders' time: real sentences (XQuAD paragraphs 120-239, en/de/ru/tr/es) are embedded
-once by the real models (cached in OUT/pool.npz), then each size is indexed into a fresh store
-by the product's pipeline (``index_articles``) with stand-in embedders that have the real
-models' ``name`` and ``version`` (the collections are the real ones; questions use the real
-models) and whose ``encode_documents`` gives a text's own real vector if cached, else the
+Not the embedders' time: real sentences (XQuAD paragraphs 120-239 in en/de/ru/tr/es) are
+embedded once by the real models (cached in OUT/pool.npz); each size is indexed into a fresh
+store by the product's pipeline (``index_articles``) with stand-in embedders having the real
+models' ``name`` and ``version`` (so the collections are the real ones; questions use the real
+models), whose ``encode_documents`` gives a text's own real vector if cached, else the
 L2-normalised mean of the real vectors of the pool sentences it is made of. An article: one
-language, 6-12 pool sentences in paragraphs of 2-4, titled by its first, dated 2024-2025; made
-until the chunker has about SIZE chunks. hit@5: 120 XQuAD questions on paragraphs 0-119 (60 en,
-30 de, 30 ru), gold paragraphs indexed with their real vectors; a hit is the gold article among
-the top-5 searched chunks' articles. Each step is a process, stopped past --max-rss-gb or
+language, 6-12 pool sentences in paragraphs of 2-4, titled by its first, dated 2024-2025.
+hit@5: 120 XQuAD questions on paragraphs 0-119 (60 en, 30 de, 30 ru) whose gold paragraphs are
+indexed with their real vectors. Steps run as processes stopped past --max-rss-gb or
 --timeout-min: index; query (first open - a server's from a fresh cache, "a second machine" -,
 a warm-up, every question through ``search``, --asks through ``ask``, then VmRSS); two cold
 ``python -m assistant ask --json``. Load rate = chunks / (index wall time - links time).
@@ -44,6 +43,7 @@ import index
 import index.pipeline
 from assistant.engine.config import load_config
 from assistant.engine.service import Assistant
+from benchmarks import common
 from benchmarks.common import bench_parser, load_xquad
 from benchmarks.page_speed import free_port, running_server
 from corpus import Article, sentence_spans
@@ -105,10 +105,8 @@ def synthetic(pool: dict[str, list[str]], n: int, seed: int):
                            rng)
 
 
-# -- the cached real vectors and the stand-in embedders --------------------------------------
 def pool_worker(spec: dict) -> dict:
-    """Embed the pool sentences and the gold articles' chunks (with their pooled sentences)
-    with the real models, unless OUT/pool.npz already holds them for these model versions."""
+    """Real vectors of the pool sentences and of the gold chunks and their sentences."""
     embs = [index.load_embedder(n) for n in EMBEDDERS]
     versions = {e.name: e.version for e in embs}
     path = Path(spec["out"]) / "pool.npz"
@@ -133,8 +131,7 @@ def pool_worker(spec: dict) -> dict:
 
 
 class StandIn:
-    """An embedder with a real model's name and version whose document vectors come from
-    the cached real ones (see the module's docstring); never used for questions."""
+    """A real model's name and version, vectors from the cached real ones (see above)."""
 
     def __init__(self, name: str, version: str, pool) -> None:
         self.name, self.version = name, version
@@ -163,9 +160,9 @@ class StandIn:
         return self.encode_documents(texts), np.asarray(sv, np.float32)
 
 
-def open_spec(spec: dict, cache_key: str) -> index.Store:
+def open_spec(spec: dict, cache: str) -> index.Store:
     return index.Store(spec["store"]) if spec["kind"] == "folder" else \
-        index.RemoteStore(spec["store"], cache=Path(spec[cache_key]))
+        index.RemoteStore(spec["store"], cache=Path(spec["base"]) / cache)
 
 
 def vm_mb(pid: int | str = "self") -> dict:
@@ -177,11 +174,9 @@ def vm_mb(pid: int | str = "self") -> dict:
     return {"rss_mb": 0, "peak_mb": 0}
 
 
-# -- the steps, each in its own process --------------------------------------------------------
 def index_worker(spec: dict) -> dict:
     pool = np.load(Path(spec["out"]) / "pool.npz")
-    versions = json.loads(str(pool["meta"]))["versions"]
-    embs = [StandIn(n, versions[n], pool) for n in EMBEDDERS]
+    embs = [StandIn(n, json.loads(str(pool["meta"]))["versions"][n], pool) for n in EMBEDDERS]
     sents, (gold, _) = pool_sentences(Path(spec["xquad"])), gold_set(Path(spec["xquad"]))
     per = statistics.mean(len(index.chunk_article(a)) for a in synthetic(sents, 300, seed=1))
     n = max(1, round((spec["size"] - sum(len(index.chunk_article(a)) for a in gold)) / per))
@@ -195,15 +190,10 @@ def index_worker(spec: dict) -> dict:
     t = time.perf_counter()
     report = index.index_articles(bar, open_spec(spec, "writer"), embs, None, 256)
     wall = time.perf_counter() - t
-    bar.close()
     return {"articles": report.articles, "chunks": report.chunks, "chunks_per_article": per,
             "pipeline_s": report.seconds, "wall_s": round(wall, 2), "timings": report.timings,
             "links": report.links, "publish_s": round(wall - report.seconds, 2),
             "sentences_found": embs[0].found, "sentences_missed": embs[0].missed, **vm_mb()}
-
-
-def pct(ms: list[float]) -> list[float]:
-    return [round(float(np.percentile(ms, p)), 1) for p in (50, 95)]
 
 
 def timed(fn, questions: list[str], app: Assistant) -> tuple[list[float], list]:
@@ -238,15 +228,14 @@ def query_worker(spec: dict) -> dict:
         pstats.Stats(prof, stream=f).sort_stats("cumulative").print_stats(30)
     by_lang = {lang: round(float(np.mean([f for (lg, _, _), f in zip(qs, found, strict=True)
                                           if lg == lang])), 3) for lang, _ in GOLD}
-    return {"models_s": round(models_s, 1), "open_s": round(open_s, 2), "search_ms": pct(s_ms),
-            "ask_ms": pct(a_ms), "hit5": round(float(np.mean(found)), 3),
-            "hit5_by_lang": by_lang, **rss}
+    return {"models_s": round(models_s, 1), "open_s": round(open_s, 2), "hit5_by_lang": by_lang,
+            "hit5": round(float(np.mean(found)), 3), **rss,
+            **{f"{k}_ms": [round(float(np.percentile(ms, p)), 1) for p in (50, 95)]
+               for k, ms in (("search", s_ms), ("ask", a_ms))}}
 
 
-# -- the driver ---------------------------------------------------------------------------------
 def run_step(kind: str, spec: dict, args, watch: list[int]) -> dict:
-    """A worker process, killed past --max-rss-gb (it or a watched process) or --timeout-min;
-    its JSON, with its and the watched processes' peak RSS while it ran."""
+    """A worker's JSON and peak RSS (its and the watched ones'), stopped past the limits."""
     proc = subprocess.Popen([sys.executable, "-m", "benchmarks.store_scale", "--worker", kind,
                              json.dumps(spec)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     t0, peak, stop, out = time.perf_counter(), {"step_peak_mb": 0, "chroma_peak_mb": 0}, "", ""
@@ -275,9 +264,8 @@ def chroma_server(data: Path, log: Path):
     """``chroma run`` on a free port until it answers its heartbeat; yields (process, URL)."""
     port = free_port()
     with open(log, "w") as f:
-        proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "chroma"), "run", "--path",
-                                 str(data), "--port", str(port)], stdout=f,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([str(ROOT / ".venv/bin/chroma"), "run", "--path", str(data),
+                                 "--port", str(port)], stdout=f, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):
@@ -291,30 +279,20 @@ def chroma_server(data: Path, log: Path):
         proc.wait(timeout=60)
 
 
-def disk_mb(path: Path) -> float:
-    return round(sum(p.lstat().st_blocks * 512 for p in path.rglob("*")) / 2**20, 1)
-
-
-def cold_ask(store: str, question: str, cache: Path | None) -> float | str:
-    """Seconds from starting `python -m assistant ask --json` to its answer."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(PYTHONPATH=str(ROOT), **({"ASSISTANT_CACHE": str(cache)} if cache else {}))
-    t = time.perf_counter()
-    res = subprocess.run([sys.executable, "-m", "assistant", "ask", "--json", "--store", store,
-                          question], cwd=cache or store, env=env, capture_output=True, text=True)
-    took = time.perf_counter() - t
-    return round(took, 2) if res.returncode == 0 else f"failed: {res.stderr.strip()[-200:]}"
-
-
-def cold_serve(store: str, base: Path, cache: Path | None) -> float | str:
-    """Seconds from starting `python -m assistant serve` until the page answers."""
+def cold(store: str, cache: Path | None, question: str | None, log: Path) -> float | str:
+    """Seconds from starting `python -m assistant ask --json` to its answer or, without a
+    question, `python -m assistant serve` until the page answers."""
     saved, t = dict(os.environ), time.perf_counter()
-    os.environ.update({"ASSISTANT_CACHE": str(cache)} if cache else {})
+    os.environ.update(PYTHONPATH=str(ROOT), **({"ASSISTANT_CACHE": str(cache)} if cache else {}))
     try:
-        with running_server(ROOT / "corpus" / "articles", Path(store), base / "serve.log"):
-            return round(time.perf_counter() - t, 2)
-    except RuntimeError as exc:
-        return f"failed: {str(exc)[-200:]}"
+        if question is None:
+            with running_server(ROOT / "corpus" / "articles", Path(store), log):
+                return round(time.perf_counter() - t, 2)
+        subprocess.run([sys.executable, "-m", "assistant", "ask", "--json", "--store", store,
+                        question], cwd=cache or store, capture_output=True, text=True, check=True)
+        return round(time.perf_counter() - t, 2)
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        return f"failed: {getattr(exc, 'stderr', None) or exc}"[-200:]
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -324,38 +302,34 @@ def measure(size: int, kind: str, args, base: Path, server=None) -> dict:
     row: dict = {"size": size, "kind": kind}
     spec = {"size": size, "kind": kind, "xquad": args.xquad, "out": args.out, "asks": args.asks,
             "skip_links": args.skip_links, "profile": str(base / "profile-search.txt"),
-            "store": server[1] if server else str(base / "store"),
-            "writer": str(base / "writer"), "reader": str(base / "reader")}
-    watch = [server[0].pid] if server else []
+            "store": server[1] if server else str(base / "store"), "base": str(base)}
     say(f"{kind} {size:,}: indexing")
-    row["index"] = run_step("index", spec, args, watch)
+    row["index"] = run_step("index", spec, args, [server[0].pid] if server else [])
     if "error" in row["index"]:
         return row
-    say(f"{kind} {size:,}: indexed in {row['index']['wall_s']} s; querying")
+    say(f"{kind} {size:,}: indexed in {row['index']['wall_s']} s; querying, cold starts")
     cache = base / "reader" if server else None
     if cache:  # the reader's cache folder holds its mirror; the models are the usual ones
         cache.mkdir(parents=True)
         (cache / "multilingual-e5-small").symlink_to(default_cache() / "multilingual-e5-small")
-    row["query"] = run_step("query", spec, args, watch)
+    row["query"] = run_step("query", spec, args, [server[0].pid] if server else [])
     if "error" in row["query"]:
         return row
-    say(f"{kind} {size:,}: cold start")
     question = gold_set(Path(args.xquad))[1][0][1]
-    row["cold_ask_s"] = [cold_ask(spec["store"], question, cache) for _ in range(2)]
+    row["cold_ask_s"] = [cold(spec["store"], cache, question, base) for _ in range(2)]
     if args.serve:
-        row["serve_s"] = cold_serve(spec["store"], base, cache)
+        row["serve_s"] = cold(spec["store"], cache, None, base / "serve.log")
     if server:
-        row.update(chroma_rss_mb=vm_mb(server[0].pid)["rss_mb"], disk_mb_writer_cache=disk_mb(
-            base / "writer"), disk_mb_reader_cache=disk_mb(base / "reader"))
-    row["disk_mb"] = disk_mb(base / ("chroma-data" if server else "store"))
-    return row
+        row["chroma_rss_mb"] = vm_mb(server[0].pid)["rss_mb"]
+    row["disk_mb_by_folder"] = du = {d: round(sum(p.lstat().st_blocks * 512 for p in (
+        base / d).rglob("*")) / 2**20, 1) for d in ("store", "chroma-data", "writer", "reader")}
+    return {**row, "disk_mb": du["chroma-data" if server else "store"]}
 
 
 def cells(r: dict) -> list[str]:
     ix, q = r.get("index", {}), r.get("query", {})
     if "error" in ix or "error" in q:
-        return [f"{r['size']:,}", r["kind"], ix.get("error") or q["error"],
-                *[""] * (len(COLUMNS) - 3)]
+        return [f"{r['size']:,}", r["kind"], ix.get("error") or q["error"]]
     t = ix["timings"]
     links = "skipped" if r.get("skip_links") else f"{t.get('links', 0):.1f} ({ix['links']:,})"
     load = ix["chunks"] / max(ix["wall_s"] - t.get("links", 0), 1e-9)
@@ -389,27 +363,26 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.worker:
         return print(json.dumps(globals()[f"{args.worker[0]}_worker"](json.loads(args.worker[1]))))
-    out = Path(args.out)
+    for key in [k for k in os.environ if k.startswith("ASSISTANT_")]:
+        del os.environ[key]  # the command-line runs use the defaults, as the workers do
+    out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    args.out, args.xquad = str(out.resolve()), str(Path(args.xquad).resolve())
+    args.out, args.xquad = str(out), str(Path(args.xquad).resolve())
     cpu = f"CPU: {cpu_model()}; {os.cpu_count()} cores; {' '.join(cpu_features()) or '-'}"
     print(cpu, flush=True)
     say("pool: real vectors of the pool sentences and gold paragraphs")
     pool = run_step("pool", {"xquad": args.xquad, "out": args.out}, args, [])
     if "error" in pool:
-        print(f"error: the pool step failed ({pool['error']})", file=sys.stderr)
-        return 1
+        raise SystemExit(f"error: the pool step failed ({pool['error']})")
     rows: list[dict] = []
     for size in (int(s) for s in args.sizes.split(",")):
         for kind in args.kinds.split(","):
             base, t = out / f"{kind}-{size}", time.perf_counter()
             shutil.rmtree(base, ignore_errors=True)
             base.mkdir(parents=True)
-            if kind == "server":
-                with chroma_server(base / "chroma-data", base / "chroma.log") as server:
-                    row = measure(size, kind, args, base, server)
-            else:
-                row = measure(size, kind, args, base)
+            with (chroma_server(base / "chroma-data", base / "chroma.log") if kind == "server"
+                  else contextlib.nullcontext()) as server:
+                row = measure(size, kind, args, base, server)
             row.update(total_s=round(time.perf_counter() - t, 1), skip_links=args.skip_links)
             rows.append(row)
             if not args.keep:
@@ -423,6 +396,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from benchmarks import common
-
     common.run(main)

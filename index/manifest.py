@@ -186,6 +186,8 @@ class Manifest:
         """Mark the end of an ``index`` run (readers compare it to reopen the store)."""
         with self._tx():
             self.set_meta("generation", f"{time.time():.6f}")
+        # the run's writes into the database file itself: a copied or read-only store is whole
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))

@@ -43,6 +43,7 @@ class Store:
         self._manifest: Manifest | None = None
         self._manifest_checked = False  # layout checked (writers) since it was opened
         self._held: str | None = None  # "exclusive"/"shared" while this object holds the lock
+        self._copy: Path | None = None  # a read-only store's database files, copied
 
     def __str__(self) -> str:
         return str(self.path)
@@ -67,7 +68,16 @@ class Store:
 
     @property
     def manifest_path(self) -> Path:
-        return self.path / "manifest.sqlite"
+        return self._readable_root() / "manifest.sqlite"
+
+    def _readable_root(self) -> Path:
+        """The store's folder; for a read-only store, a copy of its database files in the
+        cache (SQLite and Chroma write even to read), made once per state of the store."""
+        if not self.read_only():
+            return self.path
+        if self._copy is None:
+            self._copy = _writable_copy(self.path)
+        return self._copy
 
     @property
     def manifest(self) -> Manifest:
@@ -120,8 +130,8 @@ class Store:
             return
         if exclusive:
             self.ensure_writable()
-        elif not self.path.is_dir():
-            yield
+        elif not self.path.is_dir() or self.read_only():
+            yield  # nothing can write to a read-only store: no lock to take
             return
         fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -141,23 +151,43 @@ class Store:
             self._held = None
             os.close(fd)
 
+    def read_only(self) -> bool:
+        """The store's folder cannot be written (a read-only mount, a shared archive)."""
+        return self.path.is_dir() and not os.access(self.path, os.W_OK)
+
     @property
     def client(self):
         if self._client is None:
             import chromadb
             from chromadb.config import Settings
 
+            folder = self._readable_root() / "chroma"
             try:
                 self._client = chromadb.PersistentClient(
-                    path=str(self.path / "chroma"),
+                    path=str(folder),
                     settings=Settings(anonymized_telemetry=False, allow_reset=False),
                 )
-            except Exception as exc:  # noqa: BLE001 - Chroma raises many kinds here
+            except Exception:  # noqa: BLE001 - Chroma raises many kinds here
                 raise StoreError(
-                    f"cannot open the Chroma store in {self.path} ({exc}): pass another folder "
-                    "with --store or delete this one to rebuild it."
+                    f"the store in {self.path} is damaged (its Chroma database cannot be "
+                    "opened): rebuild it with 'python -m assistant index --rebuild', which "
+                    "indexes the corpus again, or pass another folder with --store."
                 ) from None
         return self._client
+
+    def clear(self) -> None:
+        """Remove the index (Chroma database, manifest, keyword index) for a rebuild; the
+        caller holds the exclusive lock."""
+        import shutil
+
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        self.close()
+        SharedSystemClient.clear_system_cache()  # Chroma keeps a failed open per process
+        for name in ("chroma", "keyword", "keyword.tmp", "keyword.old"):
+            shutil.rmtree(self.path / name, ignore_errors=True)
+        for name in ("manifest.sqlite", "manifest.sqlite-wal", "manifest.sqlite-shm"):
+            (self.path / name).unlink(missing_ok=True)
 
     def collection(self, embedder: str, version: str | None = None, kind: str = "chunks"):
         """The embedder's collection of chunk (or ``kind="sents"``: sentence) vectors; with
@@ -294,6 +324,31 @@ class Store:
         )
         return [(cid, 1.0 - float(d), m) for cid, d, m in
                 zip(res["ids"][0], res["distances"][0], res["metadatas"][0], strict=True)]
+
+
+def _writable_copy(store: Path) -> Path:
+    """A copy of a read-only store's Chroma database and manifest in the cache, keyed by
+    their sizes and times (so a re-indexed store is copied again)."""
+    import hashlib
+    import shutil
+    import tempfile
+
+    parts = [store / "chroma", store / "manifest.sqlite", store / "manifest.sqlite-wal"]
+    stamp = "|".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in
+                     (store / "chroma" / "chroma.sqlite3", *parts[1:]) if p.exists())
+    key = hashlib.sha256(f"{store.resolve()}|{stamp}".encode()).hexdigest()[:16]
+    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "newsqa-assistant"
+    target = root / "read-only-stores" / key
+    if not target.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=target.parent))
+        for p in parts:
+            if p.is_dir():
+                shutil.copytree(p, tmp / p.name)
+            elif p.exists():
+                shutil.copy2(p, tmp / p.name)
+        os.replace(tmp, target)
+    return target
 
 
 def where_clause(langs: list[str] | None, since: str | None, until: str | None,

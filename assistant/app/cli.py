@@ -101,6 +101,8 @@ def _index_flags(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--prune", action="store_true",
                     help="allow removing every indexed article, or more than half of them, "
                          "whose files are gone from the corpus folder")
+    sp.add_argument("--rebuild", action="store_true",
+                    help="remove the index (e.g. a damaged one) and index the corpus anew")
 
 
 def _question_flags(sp: argparse.ArgumentParser) -> None:

@@ -33,7 +33,8 @@ def _assistant(cfg: Config):
 
 def index(args: argparse.Namespace) -> int:
     cfg = _config(args)
-    report = _assistant(cfg).index(progress=progress_bar(), prune=args.prune)
+    report = _assistant(cfg).index(progress=progress_bar(), prune=args.prune,
+                                   rebuild=args.rebuild)
     output.skipped(report)
     if args.json:
         print(json.dumps(report.to_dict()))

@@ -63,14 +63,24 @@ class Assistant:
         return self._embedders
 
     # -- indexing -------------------------------------------------------------------------
-    def index(self, progress: Progress | None = None, prune: bool = False) -> IndexReport:
+    def index(self, progress: Progress | None = None, prune: bool = False,
+              rebuild: bool = False) -> IndexReport:
         """Bring the store in line with the corpus folder. Unless ``prune``, a run that would
-        remove every indexed article or more than half of them raises PruneRefused."""
+        remove every indexed article or more than half of them raises PruneRefused. With
+        ``rebuild`` the old index (a damaged one) is removed first and all is indexed anew."""
         # Checked and locked before the models load, so a missing or empty corpus or a busy
         # or unwritable store fails at once.
         root = Path(self.config.corpus)
         check_folder(root)
         with self.store.locked(exclusive=True):
+            if rebuild:
+                if self.store.remote:
+                    raise UsageError("--rebuild is for a folder store: on a Chroma server, "
+                                     "delete its collections with Chroma's own tools.")
+                if not find_files(root):
+                    raise UsageError(f"--rebuild needs the corpus, and {root} holds no "
+                                     "article files: pass the right --corpus.")
+                self.store.clear()
             if not prune and self.store.exists() and not find_files(root):
                 n = len(self.store.manifest.ids())
                 if n:
