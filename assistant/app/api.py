@@ -155,7 +155,7 @@ def build_api(app: Assistant, lock: threading.Lock,
             chunks = len(app.retriever.by_id)
         except AssistantError as exc:
             return JSONResponse({"status": "error", "error": str(exc)}, status_code=503)
-        return {"status": "ok", "store": str(app.store.path), "articles": len(cat),
+        return {"status": "ok", "store": str(app.store), "articles": len(cat),
                 "chunks": chunks, "languages": sorted({a["lang"] for a in cat if a["lang"]}),
                 "models": [e.name for e in app.embedders], "mode": app.config.mode}
 

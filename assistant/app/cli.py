@@ -115,6 +115,9 @@ def _question_flags(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--lang", type=_langs, help="only sources in these languages, e.g. ru,en")
     sp.add_argument("--since", type=_date, help="only articles dated on/after YYYY-MM-DD")
     sp.add_argument("--until", type=_date, help="only articles dated on/before YYYY-MM-DD")
+    sp.add_argument("--no-server", action="store_true",
+                    help="answer here even when a 'serve' for the same store runs on this "
+                    "machine (by default the question goes to it: no model load)")
 
 
 def _ask_flags(sp: argparse.ArgumentParser) -> None:

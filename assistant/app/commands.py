@@ -15,7 +15,7 @@ from assistant.engine.config import Config, load_config
 from corpus import UsageError
 
 from . import output
-from .progress import ensure_indexed, progress_bar
+from .progress import ensure_indexed, notice, progress_bar
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -60,15 +60,40 @@ def _questions_command(args: argparse.Namespace, answer: bool) -> int:
         raise UsageError(f"--since {args.since} is after --until {args.until}: no article can "
                          "be in that range; swap them.")
     questions = _questions(args)  # validate input before loading anything heavy
+    flt = Filters(tuple(args.lang or ()), args.since, args.until)
+    if not args.no_server and _through_server(cfg, questions, flt, args, answer):
+        return 0
     app = _assistant(cfg)
     ensure_indexed(app)
-    flt = Filters(tuple(args.lang or ()), args.since, args.until)
     for qid, question in questions:
         if answer:
             output.answer(app.ask(question, filters=flt), qid, args.json)
         else:
             output.hits(question, app.search(question, filters=flt), qid, args.json)
     return 0
+
+
+def _through_server(cfg: Config, questions, flt, args, answer: bool) -> bool:
+    """Answer through a `serve` running on this machine for the same store (no model load
+    here); False when there is none, so the command answers by itself."""
+    from .via_server import question_body, running_server
+
+    store = cfg.store if "://" in cfg.store else str(Path(cfg.store).resolve())
+    server = running_server(cfg, store)
+    if server is None:
+        return False
+    notice(f"(answered by the server running at {server.url}; --no-server answers here)")
+    for i, (qid, question) in enumerate(questions):
+        body = question_body(question, flt, getattr(args, "mode", None))
+        got = server.post("/api/ask" if answer else "/api/search", body)
+        if got is None:  # the server went away: the rest is answered here
+            if i == 0:
+                return False
+            raise UsageError("the running server stopped answering: ask again (the command "
+                             "then answers by itself).")
+        got["id"] = qid
+        output.answer_dict(got, args.json) if answer else output.hits_json(got, args.json)
+    return True
 
 
 def _questions(args: argparse.Namespace) -> list[tuple[Any, str]]:

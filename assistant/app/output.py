@@ -11,21 +11,26 @@ def _meta(*values: str | None) -> str:
 
 
 def answer(ans, qid, as_json: bool) -> None:
+    answer_dict(ans.to_dict(qid), as_json)
+
+
+def answer_dict(d: dict, as_json: bool) -> None:
+    """An answer as the `ask --json` object, or as text (the same from a running server)."""
     if as_json:
-        print(json.dumps(ans.to_dict(qid), ensure_ascii=False), flush=True)
+        print(json.dumps(d, ensure_ascii=False), flush=True)
         return
-    if qid is not None:
-        print(f"# {qid}: {ans.question}")
-    if ans.notice:
-        print(f"({ans.notice})")
-    print(ans.text)
-    for c in ans.citations:
-        print(f"  [{c.n}] {c.title} ({_meta(c.date, c.lang)}) {c.article_id}:{c.start}-{c.end}"
-              f"\n      “{c.quote}”")
-        if c.also_reported_in:
+    if d.get("id") is not None:
+        print(f"# {d['id']}: {d['question']}")
+    if d.get("notice"):
+        print(f"({d['notice']})")
+    print(d["answer"])
+    for c in d["citations"]:
+        print(f"  [{c['n']}] {c['title']} ({_meta(c['date'], c['lang'])}) {c['doc_id']}:"
+              f"{c['start']}-{c['end']}\n      “{c['quote']}”")
+        if c.get("also_reported_in"):
             print("      also reported in: " + "; ".join(
-                f"{o['title']} ({_meta(o['date'], o['lang'])})" for o in c.also_reported_in))
-    for r in ans.removed:
+                f"{o['title']} ({_meta(o['date'], o['lang'])})" for o in c["also_reported_in"]))
+    for r in d.get("removed") or []:
         print(f"  removed: “{r['sentence']}” ({r['reason']})")
     print(flush=True)
 
@@ -39,13 +44,18 @@ def hits_dict(question: str, found, qid) -> dict:
 
 
 def hits(question: str, found, qid, as_json: bool) -> None:
+    hits_json(hits_dict(question, found, qid), as_json)
+
+
+def hits_json(d: dict, as_json: bool) -> None:
+    """The `search --json` object, or a line per hit."""
     if as_json:
-        print(json.dumps(hits_dict(question, found, qid), ensure_ascii=False), flush=True)
+        print(json.dumps(d, ensure_ascii=False), flush=True)
         return
-    print(f"# {question}")
-    for h in found:
-        text = " ".join(h.chunk.text.split())
-        print(f"{h.rank:2d}. {h.score:6.2f}  {h.chunk.id}  ({h.chunk.date}, {h.chunk.lang})  "
+    print(f"# {d['question']}")
+    for h in d["hits"]:
+        text = " ".join(h["text"].split())
+        print(f"{h['rank']:2d}. {h['score']:6.2f}  {h['chunk_id']}  ({h['date']}, {h['lang']})  "
               f"{text[:160]}")
     print(flush=True)
 

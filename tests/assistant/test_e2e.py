@@ -129,6 +129,16 @@ def test_serve_answers_through_the_running_app(tmp_path):
             Client(url, verbose=False).predict("Who?", api_name="/ask")
         with pytest.raises(Exception):  # noqa: B017
             Client(url, verbose=False, auth=("tester", "wrong")).predict("Who?", api_name="/ask")
+        # `ask` on this machine goes to the running server (no model load) for its store
+        env = {"ASSISTANT_PORT": url.rstrip("/").rsplit(":", 1)[1],
+               "ASSISTANT_AUTH": "tester:pa:ss"}
+        q = "Кто возглавлял делегацию Узбекистана?"
+        res = run_cli("ask", "--json", "--store", str(tmp_path / "serve-store"), q, env=env)
+        assert res.returncode == 0 and "answered by the server running at" in res.stderr
+        assert json.loads(res.stdout)["answerable"]
+        res = run_cli("search", "--store", str(tmp_path / "serve-store"), "--no-server", q,
+                      env=env)
+        assert res.returncode == 0 and "answered by the server" not in res.stderr
         client = Client(url, verbose=False, auth=("tester", "pa:ss"))
         out = client.predict("Who is the Secretary-General of the Organization of Turkic States?",
                              api_name="/ask")
