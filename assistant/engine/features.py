@@ -57,22 +57,9 @@ def quotable(sentence: str, title: str) -> bool:
     """A sentence may be quoted as an answer: not the headline (the body says it again,
     with the detail), not a bare attribution line, not instructions to an assistant."""
     text = sentence.strip()
-    return (text != title.strip() and not instruction_like(text)
+    return (text != title.strip() and not Q.instruction_like(text)
             and not (_ATTRIBUTION.match(text) and len(text.split()) <= 12))
 
-
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|prompt|rules)\b|"
-    r"\b(answer|reply|respond|say)\b.{0,40}\bto (every|all|any) questions?\b|"
-    r"\bsystem prompt\b|игнорируй|проигнорируй|забудь\b.{0,40}инструкц|"
-    r"ignoriere\b.{0,40}anweisung|talimatlar\w* (yok say|görmezden)|"
-    r"təlimatlar\w* (nəzərə alma|unut)", re.IGNORECASE)
-
-
-def instruction_like(sentence: str) -> bool:
-    """The sentence gives an assistant instructions (a poisoned article): it is data, and
-    supports no answer."""
-    return bool(_INSTRUCTION.search(sentence))
 
 
 

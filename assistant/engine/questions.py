@@ -199,3 +199,19 @@ def best_span(sentence: str, question: str, what: str) -> tuple[int, int] | None
 def holds(sentence: str, question: str, what: str) -> bool:
     """The sentence holds something of the kind the question asks for."""
     return what not in TYPED or bool(spans(sentence, question, what))
+
+
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget)\b.{0,40}\b(instructions?|prompt|rules)\b|"
+    r"\b(answer|reply|respond|say)\b.{0,40}\bto (every|all|any) questions?\b|"
+    r"\bsystem prompt\b|игнорируй|проигнорируй|забудь\b.{0,40}инструкц|"
+    r"отвечай\b.{0,40}на (все|любой|каждый) вопрос|"
+    r"ignoriere\b.{0,40}anweisung|antworte\b.{0,40}auf (jede|alle) frage|"
+    r"talimatlar\w* (yok say|görmezden)|"
+    r"təlimatlar\w* (nəzərə alma|unut)", re.IGNORECASE)
+
+
+def instruction_like(sentence: str) -> bool:
+    """The sentence gives an assistant instructions (a poisoned article): it is data, and
+    supports no answer."""
+    return bool(_INSTRUCTION.search(sentence))

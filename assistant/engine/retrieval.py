@@ -26,6 +26,7 @@ import numpy as np
 from index import Chunk, Embedder, Hit, KeywordIndex, Store, name_keys, names_match, where_clause
 
 from .dates import question_period
+from .questions import instruction_like
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,9 @@ class Retriever:
             out.append(Candidate(chunk, score,
                                  {name: ch[cid] for name, ch in ev.dense.items() if cid in ch},
                                  ev.keyword.get(cid, 0.0)))
-        out.sort(key=lambda c: -c.score)
+        # text addressed to an assistant ("ignore previous instructions...") never outranks
+        # passages that state facts
+        out.sort(key=lambda c: (instruction_like(c.chunk.text), -c.score))
         return diversified(out, k, self.per_article)
 
 

@@ -33,6 +33,7 @@ from .generate import LLMAnswerer
 from .i18n import unsupported
 from .llm import LLMError, make_llm, rewrite
 from .model import Answer
+from .questions import instruction_like
 from .retrieval import Filters, Retriever, Weights
 from .verify import Verifier
 
@@ -253,7 +254,18 @@ class Assistant:
                        "answer": round((time.perf_counter() - t1) * 1000, 1)}
             closest = [] if ans.answerable else [Hit(c.chunk, round(c.score, 4), i + 1)
                                                  for i, c in enumerate(cands[:3])]
-            yield replace(ans, citations=citations, timings_ms=timings, closest=closest)
+            marked = [c.n for c in ans.citations if instruction_like(
+                self.retriever.by_id[c.chunk_id].text if c.chunk_id in self.retriever.by_id
+                else c.quote)]
+            notice = ans.notice
+            if marked:  # the answer says which of its sources address an assistant
+                notice = " ".join(x for x in (notice, (
+                    f"Source{'s' if len(marked) > 1 else ''} "
+                    f"{', '.join(f'[{n}]' for n in marked)} also contain"
+                    f"{'' if len(marked) > 1 else 's'} instructions addressed to an "
+                    "assistant; they were treated as text, not followed.")) if x)
+            yield replace(ans, citations=citations, timings_ms=timings, closest=closest,
+                          notice=notice)
 
     def also_reported_in(self, article_id: str) -> list[dict]:
         """Articles in other languages that report the same story (index.links)."""

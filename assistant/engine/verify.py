@@ -32,7 +32,7 @@ from index.keyword import name_key
 
 from . import features as F
 from . import questions as Q
-from .features import instruction_like
+from .questions import instruction_like
 from .retrieval import Candidate
 
 SUPPORT_CALIBRATION = {"e5": (0.80, 0.90), "use": (0.15, 0.55)}

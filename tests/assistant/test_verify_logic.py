@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.engine.config import load_config
+from assistant.engine.questions import instruction_like
 from assistant.engine.retrieval import Candidate
-from assistant.engine.verify import instruction_like, markers, missing_facts, split
+from assistant.engine.verify import markers, missing_facts, split
 from corpus import UsageError
 from index import Chunk
 
