@@ -56,6 +56,7 @@ class Config:
     llm_model: str = _f("", "Model name the LLM server serves, or the path of a .gguf file.")
     llm_api_key: str = _f("", "API key of the LLM server; set it as ASSISTANT_LLM_API_KEY "
                           "(never printed).")
+    llm_max_tokens: int = _f(400, "Longest answer the LLM may write, in tokens.")
     llm_timeout: float = _f(60.0, "Seconds to wait for the LLM server before the extractive "
                             "answer is shown instead.")
     answerer: str = _f("evidence", "How answer sentences are chosen and refused: 'evidence' "
@@ -179,6 +180,8 @@ def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | 
     if cfg.llm_url and not cfg.llm_url.startswith(("http://", "https://")):
         raise UsageError(f"llm_url {cfg.llm_url!r} is not an http(s) URL: write e.g. "
                          "http://127.0.0.1:11434/v1.")
+    if cfg.llm_max_tokens < 16:
+        raise UsageError(f"llm_max_tokens must be at least 16, got {cfg.llm_max_tokens}.")
     if cfg.llm_timeout <= 0:
         raise UsageError(f"llm_timeout must be positive, got {cfg.llm_timeout:g}.")
     if cfg.answerer not in ("evidence", "learned"):

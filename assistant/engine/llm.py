@@ -60,7 +60,8 @@ def make_llm(config: Config):
         model = Path(model).stem
     return OpenAILike(model=model, api_base=url, api_key=config.llm_api_key or "none",
                       is_chat_model=True, max_retries=0, timeout=config.llm_timeout,
-                      context_window=4096, max_tokens=300, temperature=0.1)
+                      context_window=4096, max_tokens=config.llm_max_tokens,
+                      temperature=0.1)
 
 
 def explain(exc: BaseException, config: Config) -> LLMError:

