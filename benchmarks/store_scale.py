@@ -286,7 +286,7 @@ def cold(store: str, cache: Path | None, question: str | None, log: Path) -> flo
     os.environ.update(PYTHONPATH=str(ROOT), **({"ASSISTANT_CACHE": str(cache)} if cache else {}))
     try:
         if question is None:
-            with running_server(ROOT / "corpus" / "articles", Path(store), log):
+            with running_server(ROOT / "corpus" / "articles", store, log):  # a URL stays one
                 return round(time.perf_counter() - t, 2)
         subprocess.run([sys.executable, "-m", "assistant", "ask", "--json", "--store", store,
                         question], cwd=cache or store, capture_output=True, text=True, check=True)

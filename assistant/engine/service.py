@@ -241,11 +241,11 @@ class Assistant:
             t1 = time.perf_counter()
             qvecs = self.retriever.query_vectors(question)
 
-        def extractive() -> Answer:
-            return self.answerer.answer(question, cands, qvecs, lang)
-
-        answers = (self.llm_answerer.stream(question, cands, lang, extractive)
-                   if mode == "llm" else iter([extractive()]))
+        first = self.answerer.answer(question, cands, qvecs, lang)
+        # The calibrated refusal holds in both modes: what the sources do not answer is not
+        # given to the LLM to guess at (it is also the LLM's fallback).
+        answers = (self.llm_answerer.stream(question, cands, lang, lambda: first)
+                   if mode == "llm" and first.answerable else iter([first]))
         for ans in answers:
             with self.store.locked(exclusive=False):
                 citations = [replace(c, also_reported_in=tuple(self.also_reported_in(
