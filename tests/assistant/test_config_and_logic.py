@@ -26,8 +26,8 @@ def test_embedder_weights_parse(tmp_path):
 
 
 @pytest.mark.parametrize("toml,match", [
-    ("k = 0\n", "k must be at least 1"),
-    ('mode = "llm"\n', "not available"),
+    ("k = 0\n", "k must be between 1 and 100"),
+    ('mode = "llm"\n', "mode 'llm' needs llm_model"),
     ("colour = 1\n", "unknown setting 'colour'"),
     ("k = [\n", "not valid TOML"),
     ('k = "many"\n', "not a valid int"),

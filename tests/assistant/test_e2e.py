@@ -31,7 +31,7 @@ def test_ask_json_contract(cli_store):
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert set(out) == {"id", "question", "answer", "answerable", "citations", "mode",
-                        "timings_ms", "confidence", "short_answer"}
+                        "timings_ms", "confidence", "short_answer", "removed", "notice"}
     assert 0.0 < out["confidence"] <= 1.0
     # the short answer leads, and is a span of the quote it cites
     assert out["short_answer"] in out["citations"][0]["quote"]

@@ -46,7 +46,9 @@ def _holds(app: Assistant, ans) -> None:
         text = app.article(c.article_id)["text"]
         assert text[c.start:c.end] == c.quote
     if ans.mode == "extractive":
-        assert ans.notice  # the page and the CLI say why the LLM's answer is not shown
+        # refused by the calibrated gate (the LLM is not asked), or the LLM's answer was not
+        # shown: then the page and the CLI say why
+        assert not ans.answerable or ans.notice
         return
     sources = " ".join(app.article(c.article_id)["text"] for c in ans.citations)
     for number in re.findall(r"\d+", strip_markers(ans.text)):

@@ -318,7 +318,9 @@ def test_phone_width_layout(server, browser):
 def test_corpus_tab_shows_the_index_and_uploads_and_reindexes(page, server, tmp_path):
     page.get_by_role("tab", name="Corpus").click()
     summary = page.locator("#corpus-summary")
-    summary.wait_for()
+    page.wait_for_function(  # filled in by the page's load event
+        "document.querySelector('#corpus-summary').innerText.includes('articles')",
+        timeout=WAIT)
     assert "6 articles" in summary.inner_text()
     assert "German (de)" in summary.inner_text()
     upload = tmp_path / "upload_tr.txt"
