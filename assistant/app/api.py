@@ -34,7 +34,6 @@ from . import openai_chat
 from .output import article_dict, hits_dict
 
 MAX_BODY = 1_000_000  # bytes
-MODEL = openai_chat.MODEL
 _LANG = re.compile(r"^[a-z]{2,3}$")
 
 
