@@ -192,9 +192,9 @@ def index_worker(spec: dict) -> dict:
         paged_gets()  # then the same articles again: all unchanged, only the ending is redone
         report = index.index_articles(items(), store, embs, None, 256)
     wall = time.perf_counter() - t
-    return {"articles": report.articles, "chunks": report.chunks, "chunks_per_article": per,
+    return {"articles": report.articles, "chunks": report.chunks, "links": report.links,
             "pipeline_s": report.seconds, "wall_s": round(wall, 2), "timings": report.timings,
-            "links": report.links, "publish_s": round(wall - report.seconds, 2),
+            "publish_s": round(wall - report.seconds - (failed or {}).get("after_s", 0), 2),
             "failed_first": failed, **vm_mb()}
 
 

@@ -24,12 +24,12 @@ def article_vectors(store: Store, embedder: str) -> dict[str, np.ndarray]:
     col = store.collection(embedder)
     if col is None:
         return {}
-    got = col.get(include=["embeddings", "metadatas"])
     sums: dict[str, np.ndarray] = {}
-    for vec, meta in zip(got["embeddings"], got["metadatas"], strict=True):
-        aid = meta["article_id"]
-        v = np.asarray(vec, dtype=np.float32)
-        sums[aid] = sums[aid] + v if aid in sums else v.copy()
+    for _, vecs, metas in store.pages(col, ["embeddings", "metadatas"]):
+        for vec, meta in zip(vecs, metas, strict=True):
+            aid = meta["article_id"]
+            v = np.asarray(vec, dtype=np.float32)
+            sums[aid] = sums[aid] + v if aid in sums else v.copy()
     return {aid: v / (np.linalg.norm(v) or 1.0) for aid, v in sums.items()}
 
 

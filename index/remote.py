@@ -156,21 +156,7 @@ class RemoteStore(Store):
     def _query(self, *args):
         return self._retry(lambda: super(RemoteStore, self)._query(*args), "query")
 
-    def chunks(self, embedder: str):
-        col = self.collection(embedder)
-        if col is None:
-            return []
-        from .model import Chunk
-
-        out = []
-        for ids, docs, metas in self._pages(col, ["documents", "metadatas"]):
-            out += [Chunk(id=i, article_id=m["article_id"], text=d, start=m["start"],
-                          end=m["end"], lang=m["lang"] or None, date=m["date"] or None,
-                          title=m["title"], source=m["source"])
-                    for i, d, m in zip(ids, docs, metas, strict=True)]
-        return sorted(out, key=lambda c: (c.article_id, int(c.id.rsplit("#", 1)[1])))
-
-    def _pages(self, col, include: list[str], size: int = 2000) -> Iterator[tuple]:
+    def pages(self, col, include: list[str], size: int = 2000) -> Iterator[tuple]:
         offset = 0
         while True:
             got = self._retry(lambda o=offset: col.get(include=include, limit=size, offset=o),
@@ -229,7 +215,7 @@ class RemoteStore(Store):
         man = Manifest(tmp)
         col = self._manifest_collection()
         rows: dict[str, list] = {t: [] for t in _TABLES}
-        for ids, docs in self._pages(col, ["documents"]) if col is not None else ():
+        for ids, docs in self.pages(col, ["documents"]) if col is not None else ():
             for rid, doc in zip(ids, docs, strict=True):
                 table = next((t for t, (_, p) in _TABLES.items() if rid.startswith(p + ":")),
                              None)
@@ -265,7 +251,7 @@ class RemoteStore(Store):
         man = self.manifest
         col = self._manifest_collection(create=True)
         have: dict[str, str] = {}
-        for ids, metas in self._pages(col, ["metadatas"]):
+        for ids, metas in self.pages(col, ["metadatas"]):
             have.update({i: (m or {}).get("h", "") for i, m in zip(ids, metas, strict=True)})
         want: dict[str, str] = {}
         for table, (keys, prefix) in _TABLES.items():

@@ -276,22 +276,25 @@ class Store:
         col = self.collection(embedder)
         if col is None:
             return []
-        got = col.get(include=["documents", "metadatas"])
         out = [
-            Chunk(
-                id=cid,
-                article_id=m["article_id"],
-                text=doc,
-                start=m["start"],
-                end=m["end"],
-                lang=m["lang"] or None,
-                date=m["date"] or None,
-                title=m["title"],
-                source=m["source"],
-            )
-            for cid, doc, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            Chunk(id=cid, article_id=m["article_id"], text=doc, start=m["start"], end=m["end"],
+                  lang=m["lang"] or None, date=m["date"] or None, title=m["title"],
+                  source=m["source"])
+            for ids, docs, metas in self.pages(col, ["documents", "metadatas"])
+            for cid, doc, m in zip(ids, docs, metas, strict=True)
         ]
         return sorted(out, key=lambda c: (c.article_id, int(c.id.rsplit("#", 1)[1])))
+
+    def pages(self, col, include: list[str], size: int = 5000) -> Iterator[tuple]:
+        """A whole collection, ``size`` records at a time: one ``get`` of more than about
+        32,000 records fails (SQLite's limit on variables in one statement)."""
+        offset = 0
+        while True:
+            got = col.get(include=include, limit=size, offset=offset)
+            if not got["ids"]:
+                return
+            yield got["ids"], *(got[k] for k in include)
+            offset += len(got["ids"])
 
     # -- reading --------------------------------------------------------------------------
     def query(

@@ -303,3 +303,15 @@ def test_a_long_article_shows_progress_inside_it_and_a_huge_one_is_skipped(tmp_p
     assert [c[0] for c in inside] == sorted(c[0] for c in inside)
     assert "chunks embedded, about" in next(s for s in steps if s.chunks and
                                             s.chunks[0] < s.chunks[1]).figures()
+
+
+def test_whole_collections_are_read_in_pages(tmp_path):
+    """One `get` of more than ~32,000 records fails in Chroma's SQLite (too many variables):
+    chunks and story links read a collection a page at a time."""
+    corpus = write_corpus(tmp_path / "c")
+    store, emb = Store(tmp_path / "store"), HashEmbedder()
+    _index(corpus, store, emb)
+    col = store.collection(emb.name, kind="sents")
+    pages = [ids for ids, _ in store.pages(col, ["metadatas"], size=2)]
+    assert len(pages) > 1 and all(len(p) <= 2 for p in pages)
+    assert sorted(i for p in pages for i in p) == sorted(col.get(include=[])["ids"])
