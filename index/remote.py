@@ -10,8 +10,9 @@ Where things live, and why:
   downloaded again only when the server's generation changes;
 - the keyword (BM25) index: rebuilt by each reader from the server's chunk texts and cached
   beside the mirror. Chroma 1.5's full-text filter ($contains) is a substring match without
-  ranking, and uploading bm25s's files as records would double what readers fetch; a rebuild
-  is a few seconds per 100k chunks and happens once per generation.
+  ranking, and uploading bm25s's files as records would double what readers fetch. The
+  rebuild happens once per generation, but it is slow at scale: a new reader's first open
+  took 105 s at 100k chunks (benchmarks.store_scale), most of it this rebuild.
 
 ``index`` writes vectors to the server as it goes and publishes the manifest when it ends;
 a run killed half-way leaves the server's manifest as it was (vectors are upserted under
