@@ -157,15 +157,8 @@ class RemoteStore(Store):
     def _query(self, *args):
         return self._retry(lambda: super(RemoteStore, self)._query(*args), "query")
 
-    def pages(self, col, include: list[str], size: int = 2000) -> Iterator[tuple]:
-        offset = 0
-        while True:
-            got = self._retry(lambda o=offset: col.get(include=include, limit=size, offset=o),
-                              "read")
-            if not got["ids"]:
-                return
-            yield got["ids"], *(got[k] for k in include)
-            offset += len(got["ids"])
+    def _page(self, col, include: list[str], size: int, offset: int) -> dict:
+        return self._retry(lambda: col.get(include=include, limit=size, offset=offset), "read")
 
     # -- what exists, and the manifest mirror ------------------------------------------
     def _manifest_collection(self, create: bool = False):

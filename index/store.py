@@ -290,11 +290,14 @@ class Store:
         32,000 records fails (SQLite's limit on variables in one statement)."""
         offset = 0
         while True:
-            got = col.get(include=include, limit=size, offset=offset)
+            got = self._page(col, include, size, offset)
             if not got["ids"]:
                 return
             yield got["ids"], *(got[k] for k in include)
             offset += len(got["ids"])
+
+    def _page(self, col, include: list[str], size: int, offset: int) -> dict:
+        return col.get(include=include, limit=size, offset=offset)
 
     # -- reading --------------------------------------------------------------------------
     def query(

@@ -14,11 +14,9 @@ from collections.abc import Callable
 from html import escape
 
 from assistant.engine.conversation import Turn
+from assistant.engine.i18n import LANG_NAMES
 from assistant.engine.model import Answer, Citation
 from corpus.citations import MARKER
-
-LANG_NAMES = {"en": "English", "ru": "Russian", "de": "German", "tr": "Turkish",
-              "az": "Azerbaijani", "es": "Spanish", "uk": "Ukrainian"}
 
 # article id -> its manifest record (title, date, lang, site, source, text, ...) or None
 ArticleLookup = Callable[[str], "dict | None"]
