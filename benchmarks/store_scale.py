@@ -2,7 +2,7 @@
 at 10k and 100k (or 1M) chunks, for the folder store and for a real Chroma server.
 
     python -m benchmarks.store_scale [--sizes 10000,100000] [--kinds folder,server]
-        [--out out/store-scale] [--asks 40] [--skip-links] [--keep]
+        [--out out/store-scale] [--asks 40] [--skip-links] [--keep] [--reuse]
 
 Not the embedders' time: real sentences (XQuAD paragraphs 120-239, en/de/ru/tr/es) embedded
 once by the real models are cached in OUT/pool.npz; each size goes into a fresh store through
@@ -12,9 +12,10 @@ the product's ``index_articles`` with stand-in embedders having the real models'
 the real vectors of the pool sentences it is made of. An article: one language, 6-12 pool
 sentences in paragraphs of 2-4, titled by its first, dated 2024-2025. hit@5: 120 XQuAD
 questions on paragraphs 0-119 (60 en, 30 de, 30 ru), gold paragraphs with their real vectors.
-Each step is a process stopped past --max-rss-gb or --timeout-min: index; query (first open -
-a server's from a fresh cache, "a second machine" -, a warm-up, every question through
-``search``, --asks through ``ask``, then VmRSS); two cold ``python -m assistant ask --json``.
+Each step is a process stopped past --max-rss-gb or --timeout-min: index; open (a reader's
+first open: a server's from an empty cache, "a second machine"); query (a warm-up, every
+question through ``search``, --asks through ``ask``, then VmRSS); then two cold
+``python -m assistant ask --json --no-server`` (seconds and peak RSS).
 Load rate = chunks / (index wall time - links time).
 """
 
@@ -35,7 +36,6 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
-from chromadb.api.models.Collection import Collection
 from tqdm import tqdm
 
 import index
@@ -54,8 +54,9 @@ LANGS = ("en", "de", "ru", "tr", "es")
 EMBEDDERS = ("e5-small", "use")
 GOLD = (("en", range(0, 60)), ("de", range(60, 90)), ("ru", range(90, 120)))
 COLUMNS = ("size", "kind", "chunks", "articles", "load chunks/s", "index s", "keyword s",
-           "links s (n)", "publish s", "first open s", "search p50/p95 ms", "ask p50/p95 ms",
-           "cold ask s (1st/2nd)", "RSS MB product", "RSS MB chroma", "disk MB", "hit@5")
+           "links s (n)", "publish s", "first open s (peak)", "search p50/p95 ms",
+           "ask p50/p95 ms", "cold ask s (peak RSS; 1st/2nd)", "RSS MB product",
+           "RSS MB chroma", "disk MB", "hit@5")
 
 
 def say(text: str) -> None:
@@ -183,37 +184,12 @@ def index_worker(spec: dict) -> dict:
                      for b in ([at[i], a] if i in at else [a])), total=n + len(gold),
                     desc=f"index {spec['kind']} {spec['size']:,}", mininterval=15)
 
-    store, t, failed = open_spec(spec, "writer"), time.perf_counter(), None
-    try:
-        report = index.index_articles(items(), store, embs, None, 256)
-    except Exception as exc:  # noqa: BLE001 - e.g. Chroma's "too many SQL variables"
-        failed = {"error": f"{type(exc).__name__}: {exc}"[:300],
-                  "after_s": round(time.perf_counter() - t, 1)}
-        paged_gets()  # then the same articles again: all unchanged, only the ending is redone
-        report = index.index_articles(items(), store, embs, None, 256)
+    store, t = open_spec(spec, "writer"), time.perf_counter()
+    report = index.index_articles(items(), store, embs, None, 256)
     wall = time.perf_counter() - t
     return {"articles": report.articles, "chunks": report.chunks, "links": report.links,
             "pipeline_s": report.seconds, "wall_s": round(wall, 2), "timings": report.timings,
-            "publish_s": round(wall - report.seconds - (failed or {}).get("after_s", 0), 2),
-            "failed_first": failed, **vm_mb()}
-
-
-def paged_gets(size: int = 10000) -> None:
-    """The benchmark's stand-in, not the product's: ``Collection.get`` with neither ids nor
-    limit fetched in pages of ``size`` (one get of ~100k rows fails in Chroma 1.5)."""
-    get = Collection.get
-
-    def paged(self, ids=None, *args, limit=None, offset=None, **kw):
-        if ids is not None or limit is not None or args:
-            return get(self, ids, *args, limit=limit, offset=offset, **kw)
-        parts = [get(self, limit=size, offset=0, **kw)]
-        while len(parts[-1]["ids"]) == size:
-            parts.append(get(self, limit=size, offset=size * len(parts), **kw))
-        return {**parts[0], **{k: [x for p in parts for x in p[k]] for k in
-                               ("ids", "documents", "metadatas", "embeddings") if parts[0].get(k)
-                               is not None}}
-
-    Collection.get = paged
+            "publish_s": round(wall - report.seconds, 2), **vm_mb()}
 
 
 def timed(fn, questions: list[str], app: Assistant) -> tuple[list[float], list]:
@@ -231,8 +207,7 @@ def query_worker(spec: dict) -> dict:
     app = Assistant(load_config(toml_path="/nonexistent", env={}, store=spec["store"]),
                     store=store, embedders=embs)
     t = time.perf_counter()
-    store.generation()  # a server store: download the manifest mirror, rebuild keyword index
-    app.retriever  # noqa: B018 - loads the keyword index and chunk table
+    app.retriever  # noqa: B018 - a warm open (the open step made the cache)
     open_s = time.perf_counter() - t
     app.search("What did the government announce about the new budget?")  # warm-up
     qs = gold_set(Path(spec["xquad"]))[1]
@@ -293,15 +268,29 @@ def chroma_server(data: Path, log: Path):  # `chroma run` until it answers: (pro
         proc.wait(timeout=60)
 
 
-def cold(store: str, cache: Path | None, question: str) -> float | str:
-    """Seconds from starting `python -m assistant ask --json` to its answer."""
+def cold(store: str, cache: Path | None, question: str) -> list | str:
+    """[seconds from starting `python -m assistant ask --json` to its answer, its peak RSS
+    in MB]."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(PYTHONPATH=str(ROOT), **({"ASSISTANT_CACHE": str(cache)} if cache else {}))
     t = time.perf_counter()
-    res = subprocess.run([sys.executable, "-m", "assistant", "ask", "--json", "--store", store,
-                          question], cwd=cache or store, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "ask", "--json", "--no-server",
+                             "--store", store, question], cwd=cache or store, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
     took = round(time.perf_counter() - t, 2)
-    return took if res.returncode == 0 else f"failed: {res.stderr.strip()[-200:]}"
+    return [took, usage.ru_maxrss // 1024] if status == 0 else f"failed: {err.strip()[-200:]}"
+
+
+def open_worker(spec: dict) -> dict:
+    """A reader's first open: a server store's from an empty cache (a new machine)."""
+    store, t = open_spec(spec, "reader"), time.perf_counter()
+    app = Assistant(load_config(toml_path="/nonexistent", env={}, store=spec["store"]),
+                    store=store, embedders=[])
+    store.generation()  # a server store: download the manifest, build the keyword index
+    app.retriever  # noqa: B018 - opens the keyword index
+    return {"open_s": round(time.perf_counter() - t, 2), **vm_mb()}
 
 
 def measure(size: int, kind: str, args, base: Path, server=None) -> dict:
@@ -309,14 +298,20 @@ def measure(size: int, kind: str, args, base: Path, server=None) -> dict:
     spec = {"size": size, "kind": kind, "xquad": args.xquad, "out": args.out, "asks": args.asks,
             "skip_links": args.skip_links,
             "store": server[1] if server else str(base / "store"), "base": str(base)}
-    row["index"] = run_step("index", spec, args, [server[0].pid] if server else [])
+    saved = base / "index.json"  # the index step's figures, for --reuse
+    if args.reuse and saved.is_file():
+        row.update(index=json.loads(saved.read_text()), reused=True)
+        shutil.rmtree(base / "reader", ignore_errors=True)
+    else:
+        row["index"] = run_step("index", spec, args, [server[0].pid] if server else [])
+        saved.write_text(json.dumps(row["index"]))
     if "error" in row["index"]:
         return row
     say(f"{kind} {size:,}: indexed in {row['index']['wall_s']} s; querying, cold starts")
-    cache = base / "reader" if server else None
-    if cache:  # the reader's cache folder holds its mirror; the models are the usual ones
+    if cache := (base / "reader" if server else None):  # its mirror; the usual models
         cache.mkdir(parents=True)
         (cache / "multilingual-e5-small").symlink_to(default_cache() / "multilingual-e5-small")
+    row["open"] = run_step("open", spec, args, [server[0].pid] if server else [])
     row["query"] = run_step("query", spec, args, [server[0].pid] if server else [])
     if "error" in row["query"]:
         return row
@@ -330,18 +325,20 @@ def measure(size: int, kind: str, args, base: Path, server=None) -> dict:
 
 
 def cells(r: dict) -> list[str]:
-    ix, q = r.get("index", {}), r.get("query", {})
-    if "error" in ix or "error" in q:
-        return [f"{r['size']:,}", r["kind"], ix.get("error") or q["error"]]
+    ix, q, op = r.get("index", {}), r.get("query", {}), r.get("open", {})
+    if "error" in ix or "error" in q or "error" in op:
+        return [f"{r['size']:,}", r["kind"], ix.get("error") or op.get("error") or q["error"]]
     t = ix["timings"]
     links = "skipped" if r.get("skip_links") else f"{t.get('links', 0):.1f} ({ix['links']:,})"
     load = ix["chunks"] / max(ix["wall_s"] - t.get("links", 0), 1e-9)
-    kind = r["kind"] + (" (paged gets, see JSON)" if ix.get("failed_first") else "")
+    kind = r["kind"] + (" (store reused)" if r.get("reused") else "")
     return [f"{r['size']:,}", kind, f"{ix['chunks']:,}", f"{ix['articles']:,}",
             f"{load:,.0f}", f"{ix['wall_s']:.0f}", f"{t.get('keyword', 0):.1f}", links,
-            f"{ix['publish_s']:.1f}" if r["kind"] == "server" else "-", f"{q['open_s']:.1f}",
+            f"{ix['publish_s']:.1f}" if r["kind"] == "server" else "-",
+            f"{op['open_s']:.1f} ({op['peak_mb']:,} MB)",
             "{} / {}".format(*q["search_ms"]), "{} / {}".format(*q["ask_ms"]),
-            " / ".join(map(str, r["cold_ask_s"])),
+            " / ".join(f"{c[0]} ({c[1]:,} MB)" if isinstance(c, list) else c
+                       for c in r["cold_ask_s"]),
             f"{q['rss_mb']:,} (peak {q['peak_mb']:,})",
             f"{r['chroma_rss_mb']:,} (peak {max(q['chroma_peak_mb'], ix['chroma_peak_mb']):,})"
             if "chroma_rss_mb" in r else "-", f"{r['disk_mb']:,.0f}", f"{q['hit5']:.3f}"]
@@ -359,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--asks", type=int, default=40, help="questions timed through ask")
     ap.add_argument("--skip-links", action="store_true", help="leave out same-story linking")
     ap.add_argument("--keep", action="store_true", help="keep the stores afterwards")
+    ap.add_argument("--reuse", action="store_true",
+                    help="measure stores kept by an earlier --keep run without indexing again")
     ap.add_argument("--max-rss-gb", type=float, default=8.0)
     ap.add_argument("--timeout-min", type=float, default=40.0, help="per step")
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
@@ -378,8 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     for size in (int(s) for s in args.sizes.split(",")):
         for kind in args.kinds.split(","):
             base, t = out / f"{kind}-{size}", time.perf_counter()
-            shutil.rmtree(base, ignore_errors=True)
-            base.mkdir(parents=True)
+            if not (args.reuse and (base / "index.json").is_file()):
+                shutil.rmtree(base, ignore_errors=True)
+            base.mkdir(parents=True, exist_ok=True)
             with (chroma_server(base / "chroma-data", base / "chroma.log") if kind == "server"
                   else contextlib.nullcontext()) as server:
                 row = measure(size, kind, args, base, server)

@@ -1,8 +1,16 @@
 """Stage 2: Articles -> chunks -> embeddings -> Chroma collections + a keyword index."""
 
 from .chunking import chunk_article, chunk_sentences
-from .embedders import BUILTIN, Embedder, STEmbedder, encode_with_spans, load_embedder
-from .keyword import KeywordIndex, name_keys, names_match, tokens
+from .embedders import (
+    BUILTIN,
+    Embedder,
+    STEmbedder,
+    encode_with_spans,
+    load_embedder,
+    pooled_spans,
+)
+from .keyword import NameIndex, name_keys, names_match, tokens
+from .keyword_index import KeywordIndex
 from .links import same_story_links
 from .manifest import Manifest
 from .model import Chunk, Hit
@@ -18,6 +26,7 @@ __all__ = [
     "IndexReport",
     "KeywordIndex",
     "Manifest",
+    "NameIndex",
     "RemoteStore",
     "STEmbedder",
     "Store",
@@ -30,6 +39,7 @@ __all__ = [
     "name_keys",
     "names_match",
     "open_store",
+    "pooled_spans",
     "refresh_keyword_index",
     "same_story_links",
     "tokens",

@@ -25,3 +25,8 @@ class Hit:
     chunk: Chunk
     score: float
     rank: int
+
+
+def date_num(date: str | None) -> int:
+    """An ISO date as the number YYYYMMDD (0 for none), as stored for range filters."""
+    return int(date.replace("-", "")) if date else 0

@@ -8,7 +8,6 @@ the index an uninterrupted run makes: same chunk ids, no duplicates, no orphans.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from corpus.loader import MAX_ARTICLE_CHARS
 
 from .chunking import chunk_article, chunk_sentences
 from .embedders import Embedder, encode_with_spans
-from .keyword import KeywordIndex
+from .keyword_index import update_keyword_index
 from .links import MAX_DAYS, THRESHOLD, same_story_links
 from .store import Store
 
@@ -302,16 +301,12 @@ def _write_group(store: Store, embedders: list[Embedder], group: list[tuple[Arti
 
 
 def refresh_keyword_index(store: Store, embedder: str) -> int:
-    """Rebuild the keyword index from the store's chunks unless it already matches them."""
-    chunks = store.chunks(embedder)
-    fingerprint = hashlib.sha256(
-        "\n".join(f"{c.id}\t{c.start}\t{c.end}\t{c.title}\t{c.date}\t{c.lang}\t{c.text}"
-                  for c in chunks).encode()
-    ).hexdigest()
-    saved = KeywordIndex.load(store.keyword_dir)
-    if saved is None or saved[1] != fingerprint:
-        KeywordIndex(chunks).save(store.keyword_dir, fingerprint)
-    return len(chunks)
+    """Bring the keyword index to the articles the embedder's collection holds (by the
+    manifest): only new and changed articles are fetched and tokenised."""
+    man = store.read_manifest()
+    wanted = man.embedded(embedder) if man is not None else {}
+    return update_keyword_index(store.keyword_dir, store.model_version(embedder) or "",
+                                wanted, lambda ids: store.chunks_of(embedder, ids))
 
 
 def refresh_links(store: Store, embedders: list[str]) -> int:

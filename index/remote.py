@@ -8,11 +8,13 @@ Where things live, and why:
   the generation stamp): a ``manifest`` collection, one record per row (a 1-d placeholder
   vector, the row as JSON). A mirror of it is kept as SQLite in a local cache folder and
   downloaded again only when the server's generation changes;
-- the keyword (BM25) index: rebuilt by each reader from the server's chunk texts and cached
-  beside the mirror. Chroma 1.5's full-text filter ($contains) is a substring match without
-  ranking, and uploading bm25s's files as records would double what readers fetch. The
-  rebuild happens once per generation, but it is slow at scale: a new reader's first open
-  took 105 s at 100k chunks (benchmarks.store_scale), most of it this rebuild.
+- the keyword index (chunk table and BM25 postings, ``keyword_index.py``): kept by each
+  reader in its cache beside the mirror, and brought up to a new generation incrementally:
+  only the chunks of new or changed articles are fetched from the server and tokenised.
+  Chroma 1.5's full-text filter ($contains) is a substring match without ranking, and its
+  sparse-vector index is refused by a local server ("not enabled in local"), so BM25 stays
+  with the reader. A new reader's first open fetches every chunk once (see the README's
+  table for the time at 100k).
 
 ``index`` writes vectors to the server as it goes and publishes the manifest when it ends;
 a run killed half-way leaves the server's manifest as it was (vectors are upserted under
@@ -86,8 +88,7 @@ class RemoteStore(Store):
         return self.url
 
     # -- the connection ---------------------------------------------------------------
-    @property
-    def client(self):
+    def _open_client(self):
         if self._client is None:
             import chromadb
             from chromadb.config import Settings
@@ -157,8 +158,8 @@ class RemoteStore(Store):
     def _query(self, *args):
         return self._retry(lambda: super(RemoteStore, self)._query(*args), "query")
 
-    def _page(self, col, include: list[str], size: int, offset: int) -> dict:
-        return self._retry(lambda: col.get(include=include, limit=size, offset=offset), "read")
+    def _get(self, col, **kw) -> dict:
+        return self._retry(lambda: col.get(**kw), "read")
 
     # -- what exists, and the manifest mirror ------------------------------------------
     def _manifest_collection(self, create: bool = False):
@@ -184,7 +185,10 @@ class RemoteStore(Store):
         return self._server_meta("generation") is not None
 
     def generation(self) -> str | None:
-        """The server's generation; the local mirror is brought up to it first."""
+        """The server's generation; the local mirror is brought up to it first. A run that
+        holds the lock reads its own: its mirror is ahead of the server until it publishes."""
+        if self._held == "exclusive":
+            return self._local_generation()
         server = self._server_meta("generation")
         if server is not None and self._local_generation() != server:
             self.sync()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,15 +21,12 @@ from corpus import StoreError, UsageError
 from .chunking import chunk_sentences
 from .embedders import slug
 from .manifest import Manifest
-from .model import Chunk
+from .model import Chunk, date_num
+from .readonly import writable_copy
 
 # What a collection holds besides the model's vectors; part of the recorded version, so a
 # store written before a layout change is rebuilt rather than half-used.
 LAYOUT = "chunks+sentences 2; manifest 1"
-
-
-def _date_num(date: str | None) -> int:
-    return int(date.replace("-", "")) if date else 0
 
 
 class Store:
@@ -44,6 +42,8 @@ class Store:
         self._manifest_checked = False  # layout checked (writers) since it was opened
         self._held: str | None = None  # "exclusive"/"shared" while this object holds the lock
         self._copy: Path | None = None  # a read-only store's database files, copied
+        self._opening = threading.RLock()
+        self._counts: dict[tuple[str, str], tuple] = {}  # (embedder, kind) -> (collection, n)
 
     def __str__(self) -> str:
         return str(self.path)
@@ -64,7 +64,7 @@ class Store:
 
     def exists(self) -> bool:
         return ((self.path / "chroma").is_dir() and self.manifest_path.is_file()
-                and (self.path / "keyword" / "chunks.json").is_file())
+                and (self.path / "keyword" / "table.sqlite").is_file())
 
     @property
     def manifest_path(self) -> Path:
@@ -76,7 +76,7 @@ class Store:
         if not self.read_only():
             return self.path
         if self._copy is None:
-            self._copy = _writable_copy(self.path)
+            self._copy = writable_copy(self.path)
         return self._copy
 
     @property
@@ -97,6 +97,7 @@ class Store:
 
     def close(self) -> None:
         """Release the Chroma client and the manifest (the next use reopens them)."""
+        self._counts.clear()
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -157,6 +158,10 @@ class Store:
 
     @property
     def client(self):
+        with self._opening:  # queries run in threads: one client per store
+            return self._open_client()
+
+    def _open_client(self):
         if self._client is None:
             import chromadb
             from chromadb.config import Settings
@@ -215,12 +220,14 @@ class Store:
         return self.model_version(embedder) == f"{version}; {LAYOUT}"
 
     def drop(self, embedder: str) -> None:
+        self._counts.clear()
         for kind in ("chunks", "sents"):
             if self.collection(embedder, kind=kind) is not None:
                 self.client.delete_collection(f"{kind}-{slug(embedder)}")
 
     # -- writing --------------------------------------------------------------------------
     def delete_articles(self, embedder: str, article_ids: list[str]) -> None:
+        self._counts.clear()
         for kind in ("chunks", "sents"):
             col = self.collection(embedder, kind=kind)
             if col is not None and article_ids:
@@ -234,6 +241,7 @@ class Store:
 
         Sentences are written first: an article counts as complete when all its chunks are
         there, so a run killed in between leaves it to be redone."""
+        self._counts.clear()
         rows = [(sha, len(chunks), c) for sha, chunks in articles for c in chunks]
         if not rows:
             return
@@ -246,7 +254,7 @@ class Store:
                 ids=[f"{c.id}@{s}" for c, s, _ in sents],
                 embeddings=np.asarray(sentence_vectors, dtype=np.float32),
                 metadatas=[{"chunk_id": c.id, "article_id": c.article_id, "start": s, "end": e,
-                            "lang": c.lang or "", "date_num": _date_num(c.date)}
+                            "lang": c.lang or "", "date_num": date_num(c.date)}
                            for c, s, e in sents],
             )
         col = self.collection(embedder, version)
@@ -261,7 +269,7 @@ class Store:
                     "end": c.end,
                     "lang": c.lang or "",
                     "date": c.date or "",
-                    "date_num": _date_num(c.date),
+                    "date_num": date_num(c.date),
                     "title": c.title,
                     "source": c.source,
                     "sha256": sha,
@@ -285,76 +293,81 @@ class Store:
         ]
         return sorted(out, key=lambda c: (c.article_id, int(c.id.rsplit("#", 1)[1])))
 
+    def chunks_of(self, embedder: str, article_ids: list[str]) -> Iterator[tuple[str, Chunk]]:
+        """(content hash, chunk) of the articles' chunks in the embedder's collection: by
+        article for a few, the whole collection read page by page for many."""
+        col = self.collection(embedder)
+        if col is None or not article_ids:
+            return iter(())
+        include = ["documents", "metadatas"]
+        if len(article_ids) > 2000:
+            wanted = set(article_ids)
+            pages = self.pages(col, include)
+        else:
+            wanted = None
+            pages = ((g["ids"], g["documents"], g["metadatas"]) for g in (
+                self._get(col, where={"article_id": {"$in": article_ids[n:n + 500]}},
+                          include=include) for n in range(0, len(article_ids), 500)))
+        return ((m["sha256"], Chunk(id=cid, article_id=m["article_id"], text=doc,
+                                    start=m["start"], end=m["end"], lang=m["lang"] or None,
+                                    date=m["date"] or None, title=m["title"],
+                                    source=m["source"]))
+                for ids, docs, metas in pages for cid, doc, m in zip(ids, docs, metas,
+                                                                     strict=True)
+                if wanted is None or m["article_id"] in wanted)
+
     def pages(self, col, include: list[str], size: int = 5000) -> Iterator[tuple]:
         """A whole collection, ``size`` records at a time: one ``get`` of more than about
         32,000 records fails (SQLite's limit on variables in one statement)."""
         offset = 0
         while True:
-            got = self._page(col, include, size, offset)
+            got = self._get(col, include=include, limit=size, offset=offset)
             if not got["ids"]:
                 return
             yield got["ids"], *(got[k] for k in include)
             offset += len(got["ids"])
 
-    def _page(self, col, include: list[str], size: int, offset: int) -> dict:
-        return col.get(include=include, limit=size, offset=offset)
+    def _get(self, col, **kw) -> dict:
+        return col.get(**kw)
 
     # -- reading --------------------------------------------------------------------------
+    def sentence_vectors(self, embedder: str, ids: list[str]) -> dict[str, np.ndarray]:
+        """The embedder's vectors of the sentences ``ids`` ("<chunk id>@<start>") it holds."""
+        col = self.collection(embedder, kind="sents")
+        if col is None or not ids:
+            return {}
+        got = self._get(col, ids=list(ids), include=["embeddings"])
+        return {i: np.asarray(v, np.float32) for i, v in zip(got["ids"], got["embeddings"],
+                                                             strict=True)}
+
     def query(
         self, embedder: str, vector: np.ndarray, k: int, where: dict | None = None
     ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest chunks that pass ``where``."""
-        return [(cid, sim) for cid, sim, _ in self._query(embedder, "chunks", vector, k, where)]
+        return self._query(embedder, "chunks", vector, k, where)
 
     def query_sentences(
         self, embedder: str, vector: np.ndarray, k: int, where: dict | None = None
     ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the k nearest sentences that pass ``where``
         (a chunk appears once per sentence found)."""
-        return [(m["chunk_id"], sim) for _, sim, m in self._query(embedder, "sents", vector, k,
-                                                                   where)]
+        # a sentence's id is "<chunk id>@<start>": no metadata needs fetching
+        return [(sid.rsplit("@", 1)[0], sim)
+                for sid, sim in self._query(embedder, "sents", vector, k, where)]
 
     def _query(self, embedder: str, kind: str, vector: np.ndarray, k: int,
-               where: dict | None) -> list[tuple[str, float, dict]]:
-        col = self.collection(embedder, kind=kind)
-        if col is None:
-            return []
-        n = col.count()
+               where: dict | None) -> list[tuple[str, float]]:
+        key = (embedder, kind)
+        if key not in self._counts:  # count() costs more than a query: once per opening
+            col = self.collection(embedder, kind=kind)
+            self._counts[key] = (col, 0 if col is None else col.count())
+        col, n = self._counts[key]
         if n == 0:
             return []
-        res = col.query(
-            query_embeddings=[vector.astype(np.float32)],
-            n_results=min(k, n),
-            where=where,
-            include=["distances", "metadatas"],
-        )
-        return [(cid, 1.0 - float(d), m) for cid, d, m in
-                zip(res["ids"][0], res["distances"][0], res["metadatas"][0], strict=True)]
-
-
-def _writable_copy(store: Path) -> Path:
-    """A copy of a read-only store's Chroma database and manifest in the cache, keyed by
-    their sizes and times (so a re-indexed store is copied again)."""
-    import hashlib
-    import shutil
-    import tempfile
-
-    parts = [store / "chroma", store / "manifest.sqlite", store / "manifest.sqlite-wal"]
-    stamp = "|".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in
-                     (store / "chroma" / "chroma.sqlite3", *parts[1:]) if p.exists())
-    key = hashlib.sha256(f"{store.resolve()}|{stamp}".encode()).hexdigest()[:16]
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "newsqa-assistant"
-    target = root / "read-only-stores" / key
-    if not target.is_dir():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=target.parent))
-        for p in parts:
-            if p.is_dir():
-                shutil.copytree(p, tmp / p.name)
-            elif p.exists():
-                shutil.copy2(p, tmp / p.name)
-        os.replace(tmp, target)
-    return target
+        res = col.query(query_embeddings=[vector.astype(np.float32)], n_results=min(k, n),
+                        where=where, include=["distances"])
+        return [(cid, 1.0 - float(d)) for cid, d in
+                zip(res["ids"][0], res["distances"][0], strict=True)]
 
 
 def where_clause(langs: list[str] | None, since: str | None, until: str | None,
@@ -367,9 +380,9 @@ def where_clause(langs: list[str] | None, since: str | None, until: str | None,
     if langs:
         parts.append({"lang": {"$in": list(langs)}})
     if since:
-        parts.append({"date_num": {"$gte": _date_num(since)}})
+        parts.append({"date_num": {"$gte": date_num(since)}})
     if until:
-        parts.append({"date_num": {"$lte": _date_num(until)}})
+        parts.append({"date_num": {"$lte": date_num(until)}})
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else {"$and": parts}

@@ -151,7 +151,7 @@ def build_api(app: Assistant, lock: threading.Lock,
     def health() -> dict[str, Any]:
         try:
             cat = app.catalogue()
-            chunks = len(app.retriever.by_id)
+            chunks = len(app.retriever.keyword)
         except AssistantError as exc:
             return JSONResponse({"status": "error", "error": str(exc)}, status_code=503)
         return {"status": "ok", "store": str(app.store), "articles": len(cat),

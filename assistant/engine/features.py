@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from index import Embedder, chunk_sentences, name_keys, names_match
+from index import Embedder, chunk_sentences, name_keys, names_match, pooled_spans
 
 from . import questions as Q
 from .dates import question_period
@@ -76,17 +77,31 @@ def sentences_of(candidates: list[Candidate], passages: int) -> list[Sentence]:
 
 
 class SentenceVectors:
-    """Sentence vectors per model, cached by text (answers repeat sentences)."""
+    """Sentence vectors per model, cached by text (answers repeat sentences).
 
-    def __init__(self, limit: int = 20000):
+    With ``stored`` (embedder name, sentence ids -> vectors by id), a model whose index
+    vectors of sentences are those of the sentences alone (not pooled from the passage's
+    pass: ``pooled_spans`` false) takes them from the store instead of encoding them again."""
+
+    def __init__(self, limit: int = 20000,
+                 stored: Callable[[str, list[str]], dict[str, np.ndarray]] | None = None):
         self.limit = limit
+        self.stored = stored
         self._cache: dict[tuple[str, str], np.ndarray] = {}
 
-    def __call__(self, e: Embedder, texts: list[str]) -> np.ndarray:
+    def __call__(self, e: Embedder, texts: list[str], ids: list[str] | None = None
+                 ) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if (e.name, t) not in self._cache]
+        if missing and len(self._cache) > self.limit:
+            self._cache.clear()
+        if missing and ids is not None and self.stored is not None and not pooled_spans(e):
+            id_of = dict(zip(texts, ids, strict=True))
+            got = self.stored(e.name, [id_of[t] for t in missing])
+            for t in missing:
+                if id_of[t] in got:
+                    self._cache[(e.name, t)] = got[id_of[t]]
+            missing = [t for t in missing if (e.name, t) not in self._cache]
         if missing:
-            if len(self._cache) > self.limit:
-                self._cache.clear()
             for t, v in zip(missing, e.encode_documents(missing), strict=True):
                 self._cache[(e.name, t)] = v
         return np.stack([self._cache[(e.name, t)] for t in texts])
@@ -97,9 +112,10 @@ def cosines(embedders: list[Embedder], vectors: SentenceVectors, sents: list[Sen
     """Each model family's cosine of the question to every sentence, and the sentence
     vectors (for the translation check)."""
     texts = [s.text for s in sents]
+    ids = [f"{s.candidate.chunk.id}@{s.start - s.candidate.chunk.start}" for s in sents]
     out = {}
     for e in embedders:
-        vecs = vectors(e, texts)
+        vecs = vectors(e, texts, ids)
         out.setdefault(family(e.name), (vecs @ qvecs[e.name], vecs))
     return out
 

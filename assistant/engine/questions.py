@@ -211,7 +211,13 @@ _INSTRUCTION = re.compile(
     r"təlimatlar\w* (nəzərə alma|unut)", re.IGNORECASE)
 
 
+# a word every pattern above needs: most passages hold none and skip the regular expression
+_TRIGGERS = ("ignor", "disregard", "forget", "answer", "reply", "respond", "say", "system",
+             "игнорир", "забудь", "отвечай", "antworte", "talimat", "təlimat")
+
+
 def instruction_like(sentence: str) -> bool:
     """The sentence gives an assistant instructions (a poisoned article): it is data, and
     supports no answer."""
-    return bool(_INSTRUCTION.search(sentence))
+    low = sentence.lower().replace("i\u0307", "i")  # İ lowers to i + a dot
+    return any(t in low for t in _TRIGGERS) and bool(_INSTRUCTION.search(sentence))

@@ -18,12 +18,23 @@ some article is dated inside it.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
 
-from index import Chunk, Embedder, Hit, KeywordIndex, Store, name_keys, names_match, where_clause
+from index import (
+    Chunk,
+    Embedder,
+    Hit,
+    KeywordIndex,
+    NameIndex,
+    Store,
+    name_keys,
+    names_match,
+    where_clause,
+)
 
 from .dates import question_period
 from .questions import instruction_like
@@ -118,9 +129,13 @@ class Retriever:
         self.weights = weights
         self.depth = depth
         self.per_article = per_article
-        self.by_id = {c.id: c for c in keyword.chunks}
         self._qcache: dict[str, dict[str, np.ndarray]] = {}
-        self._names: dict[str, set[str]] = {}
+        self._names: dict[str, NameIndex] = {}
+        self._pool = ThreadPoolExecutor(4, thread_name_prefix="store-query")
+
+    def chunk(self, cid: str) -> Chunk | None:
+        """An indexed chunk by id (None if the index does not hold it)."""
+        return self.keyword.chunk(cid)
 
     def query_vectors(self, question: str) -> dict[str, np.ndarray]:
         """The question's vector for each embedder (the last few are cached)."""
@@ -142,41 +157,53 @@ class Retriever:
         where = where_clause(list(filters.langs), filters.since, filters.until,
                              None if filters.articles is None else sorted(filters.articles))
         qvecs = self.query_vectors(question)
+        # the store's queries run side by side (Chroma's engine and its HTTP client both
+        # release the GIL)
+        jobs = {e.name: (self._pool.submit(self.store.query, e.name, qvecs[e.name], depth,
+                                           where),
+                         self._pool.submit(self.store.query_sentences, e.name, qvecs[e.name],
+                                           3 * depth, where)) for e in self.embedders}
+        found = {name: (a.result(), b.result()) for name, (a, b) in jobs.items()}
+        known = self.keyword.chunks({cid for chunks, sents in found.values()
+                                     for cid, _ in chunks + sents})  # stale ids drop out
         dense, sentences = {}, {}
-        for e in self.embedders:
-            q = qvecs[e.name]
-            dense[e.name] = {cid: s for cid, s in self.store.query(e.name, q, depth, where)
-                             if cid in self.by_id}
+        for name, (chunks, sents) in found.items():
+            dense[name] = {cid: s for cid, s in chunks if cid in known}
             best: dict[str, float] = {}
-            for cid, s in self.store.query_sentences(e.name, q, 3 * depth, where):
-                if cid in self.by_id and s > best.get(cid, -2.0):
+            for cid, s in sents:
+                if cid in known and s > best.get(cid, -2.0):
                     best[cid] = s
-            sentences[e.name] = dict(sorted(best.items(), key=lambda kv: -kv[1])[:depth])
+            sentences[name] = dict(sorted(best.items(), key=lambda kv: -kv[1])[:depth])
         kw = self.keyword.scores(question)
         keyword: dict[str, float] = {}
-        if kw.size:
-            kw = np.where([filters.accepts(c) for c in self.keyword.chunks], kw, 0.0)
+        mask = self.keyword.mask(filters.langs, filters.since, filters.until, filters.articles)
+        if kw.size and mask is not None:
+            kw = np.where(mask, kw, 0.0)
+        if kw.size and float(kw.max()) > 0:
             top = float(kw.max())
-            if top > 0:
-                for i in np.argsort(-kw)[:depth]:
-                    if kw[i] <= 0:
-                        break
-                    keyword[self.keyword.chunks[i].id] = float(kw[i]) / top
+            best_at = np.argpartition(-kw, min(depth, kw.size - 1))[:depth]
+            for i in best_at[np.argsort(-kw[best_at])]:
+                if kw[i] <= 0:
+                    break
+                keyword[str(self.keyword.ids[i])] = float(kw[i]) / top
         wanted = name_keys(question, skip_first=True)
         names = {}
         if wanted:
-            for cid in set(keyword).union(*dense.values(), *sentences.values()):
-                found = sum(names_match(k, self._name_keys(cid)) for k in wanted)
-                if found:
-                    names[cid] = found / len(wanted)
+            pool = set(keyword).union(*dense.values(), *sentences.values())
+            for cid, keys in self._name_keys(pool).items():
+                found_n = sum(names_match(k, keys) for k in wanted)
+                if found_n:
+                    names[cid] = found_n / len(wanted)
         return Evidence(dense, sentences, keyword, names)
 
-    def _name_keys(self, cid: str) -> set[str]:
-        keys = self._names.get(cid)
-        if keys is None:
-            chunk = self.by_id[cid]
-            keys = self._names[cid] = name_keys(chunk.title + "\n" + chunk.text)
-        return keys
+    def _name_keys(self, ids: set[str]) -> dict[str, NameIndex]:
+        """The name keys of each chunk (cached)."""
+        todo = [cid for cid in ids if cid not in self._names]
+        if len(self._names) > 50000:
+            self._names.clear()
+        for cid, chunk in self.keyword.chunks(todo).items():
+            self._names[cid] = NameIndex(name_keys(chunk.title + "\n" + chunk.text))
+        return {cid: self._names[cid] for cid in ids if cid in self._names}
 
     def period_filters(self, question: str, filters: Filters) -> Filters:
         """``filters`` narrowed to the period the question names, when the user gave no
@@ -187,7 +214,9 @@ class Retriever:
         end = date.fromisoformat(period[1])
         end = (end.replace(day=1) + timedelta(days=62)).replace(day=1) - timedelta(days=1)
         narrowed = replace(filters, since=period[0], until=end.isoformat())
-        if any(narrowed.accepts(c) for c in self.by_id.values()):
+        inside = self.keyword.mask(narrowed.langs, narrowed.since, narrowed.until,
+                                   narrowed.articles)
+        if inside is not None and inside.any():
             return narrowed
         return filters
 
@@ -196,8 +225,9 @@ class Retriever:
         ev = self.evidence(question, filters, max(self.depth, 3 * k))
         fused = fuse(ev, self.weights)
         out = []
+        chunks = self.keyword.chunks(list(fused))
         for cid, score in fused.items():
-            chunk = self.by_id[cid]
+            chunk = chunks[cid]
             if not filters.accepts(chunk):
                 continue
             out.append(Candidate(chunk, score,

@@ -90,7 +90,7 @@ class Assistant:
                                   progress, self.config.index_batch, prune,
                                   self.config.max_article_chars)
             self._generation = self.store.generation()
-        self._retriever = None  # reload the keyword index on next question
+        self._drop_retriever()  # reload the keyword index on next question
         return report
 
     def is_indexed(self) -> bool:
@@ -143,7 +143,7 @@ class Assistant:
         weights = Weights(keyword=self.config.keyword_weight,
                           sentences=self.config.sentence_weight, names=self.config.name_weight,
                           models=self.config.model_weights())
-        return Retriever(self.store, self.embedders, loaded[0], weights)
+        return Retriever(self.store, self.embedders, loaded, weights)
 
     @property
     def answerer(self) -> ExtractiveAnswerer:
@@ -151,7 +151,22 @@ class Assistant:
             floor = self.config.min_evidence
             self._answerer = ExtractiveAnswerer(self.embedders, None if floor < 0 else floor,
                                                 mode=self.config.answerer)
+            self._answerer.vectors.stored = self._stored_sentence_vectors
         return self._answerer
+
+    def _stored_sentence_vectors(self, embedder: str, ids: list[str]) -> dict:
+        with self.store.locked(exclusive=False):
+            return self.store.sentence_vectors(embedder, ids)
+
+    def _drop_retriever(self) -> None:
+        if self._retriever is not None:
+            self._retriever.keyword.close()
+            self._retriever = None
+
+    def close(self) -> None:
+        """Release the store and the keyword index's files (the next question reopens)."""
+        self._drop_retriever()
+        self.store.close()
 
     def _fresh(self) -> None:
         """Reopen the store if an ``index`` run (in any process) changed it since it was
@@ -159,7 +174,7 @@ class Assistant:
         generation = self.store.generation()
         if self._generation is not None and self._generation != generation:
             self.store.close()
-            self._retriever = None
+            self._drop_retriever()
             generation = self.store.generation()
         self._generation = generation
 
@@ -255,8 +270,7 @@ class Assistant:
             closest = [] if ans.answerable else [Hit(c.chunk, round(c.score, 4), i + 1)
                                                  for i, c in enumerate(cands[:3])]
             marked = [c.n for c in ans.citations if instruction_like(
-                self.retriever.by_id[c.chunk_id].text if c.chunk_id in self.retriever.by_id
-                else c.quote)]
+                getattr(self.retriever.chunk(c.chunk_id), "text", c.quote))]
             notice = ans.notice
             if marked:  # the answer says which of its sources address an assistant
                 notice = " ".join(x for x in (notice, (

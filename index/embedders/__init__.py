@@ -42,6 +42,12 @@ class Embedder(Protocol):
     # for models that pool spans from the texts' own pass (see ``encode_with_spans``).
 
 
+def pooled_spans(embedder: Embedder) -> bool:
+    """The embedder's vectors of sentences in the index are pooled from their passage's pass
+    (not those of the sentences encoded alone)."""
+    return hasattr(embedder, "encode_documents_with_spans")
+
+
 def encode_with_spans(embedder: Embedder, texts: list[str], spans: list[list[tuple[int, int]]]
                       ) -> tuple[np.ndarray, np.ndarray]:
     """(vectors of ``texts``, vectors of the spans ``texts[i][s:e]`` in order): pooled from

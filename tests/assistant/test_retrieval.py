@@ -125,7 +125,7 @@ def test_a_period_in_the_question_narrows_the_search_to_it(bundled_assistant):
 @pytest.mark.slow
 def test_language_filter_applies_to_every_channel(bundled_assistant):
     ev = bundled_assistant.retriever.evidence("Omuraliev", Filters(langs=("de",)))
-    by_id = bundled_assistant.retriever.by_id
+    chunk = bundled_assistant.retriever.chunk
     found = [cid for ch in (*ev.dense.values(), *ev.sentences.values(), ev.keyword)
              for cid in ch]
-    assert found and all(by_id[cid].lang == "de" for cid in found)
+    assert found and all(chunk(cid).lang == "de" for cid in found)

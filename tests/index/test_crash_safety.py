@@ -84,8 +84,9 @@ def snapshot(path: Path) -> dict:
     snap["embedded"] = sorted(man.db.execute("SELECT * FROM embedded").fetchall())
     snap["files"] = sorted(man.db.execute("SELECT * FROM files").fetchall())
     snap["links"] = [(a, b) for a, b, _ in man.links()]
-    kw = KeywordIndex.load(store.keyword_dir)[0]
-    snap["keyword"] = [c.__dict__ for c in kw.chunks]
+    kw = KeywordIndex.load(store.keyword_dir)
+    snap["keyword"] = sorted((c.__dict__ for c in kw.all_chunks()), key=lambda c: c["id"])
+    kw.close()
     store.close()  # Chroma caches a store per process: a later snapshot must not see this one
     return snap
 

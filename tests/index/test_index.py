@@ -20,6 +20,7 @@ from index import (
     index_articles,
     tokens,
 )
+from index.keyword_index import update_keyword_index
 from index.pipeline import PruneRefused
 from tests.conftest import BUNDLED, TINY, write_corpus
 
@@ -59,14 +60,80 @@ def test_chunks_are_exact_sentence_aligned_slices():
         assert len(covered) >= 0.95 * len(a.text.replace("\n", ""))
 
 
-def test_transliterated_ngrams_match_across_scripts():
+def _build(folder, chunks, asked=None):
+    """A keyword index of ``chunks`` in ``folder`` (their article's hash: "h" + title)."""
+    def fetch(ids):
+        if asked is not None:
+            asked.append(sorted(ids))
+        return [("h" + c.title, c) for c in chunks if c.article_id in ids]
+
+    wanted = {c.article_id: "h" + c.title for c in chunks}
+    return update_keyword_index(folder, "test", wanted, fetch)
+
+
+def test_transliterated_ngrams_match_across_scripts(tmp_path):
     assert set(tokens("Омуралиев")) & set(tokens("Omuraliev"))
     assert set(tokens("Ишыкхан")) & set(tokens("Işıkhan"))
-    idx = KeywordIndex([c for a in load_corpus(BUNDLED) for c in chunk_article(a)])
+    _build(tmp_path / "kw", [c for a in load_corpus(BUNDLED) for c in chunk_article(a)])
+    idx = KeywordIndex.load(tmp_path / "kw")
     scores = idx.scores("Omuraliev")
-    best = idx.chunks[int(np.argmax(scores))]
+    best = idx.chunk(str(idx.ids[int(np.argmax(scores))]))
     assert "Омуралиев" in best.text or "Omuraliev" in best.text
     assert not idx.scores("zzzzqqqq").any()
+
+
+QUERIES = ("Omuraliev", "Ишыкхан", "Türk Devletleri Teşkilatı 2024", "Wetterdienst am Morgen",
+           "a an the of", "zzzzqqqq", "")
+
+
+def _scores_by_id(idx: KeywordIndex, query: str) -> dict[str, float]:
+    return dict(zip(map(str, idx.ids), idx.scores(query).tolist(), strict=True))
+
+
+def test_keyword_scores_are_bm25s_scores(tmp_path):
+    """The numpy BM25 over token codes gives bm25s's scores (the index it replaced)."""
+    import bm25s
+
+    chunks = [c for a in load_corpus(BUNDLED) for c in chunk_article(a)]
+    assert _build(tmp_path / "kw", chunks) == len(chunks)
+    idx = KeywordIndex.load(tmp_path / "kw")
+    ref = bm25s.BM25()
+    ref.index([tokens(c.title + "\n" + c.text) for c in chunks], show_progress=False)
+    for q in QUERIES:
+        toks = [t for t in tokens(q) if t in ref.vocab_dict]
+        want = ref.get_scores(toks) if toks else np.zeros(len(chunks))
+        got = _scores_by_id(idx, q)
+        np.testing.assert_allclose([got[c.id] for c in chunks], want, rtol=1e-4, atol=1e-5)
+
+
+def test_keyword_index_updates_only_what_changed(tmp_path):
+    """Dropping one article and adding another fetches only the new one and gives the
+    index a fresh build gives; an unchanged store fetches nothing."""
+    articles = list(load_corpus(BUNDLED))
+    chunks = {a.id: chunk_article(a) for a in articles}
+    first, second = articles[:-1], articles[1:]
+    asked: list = []
+    _build(tmp_path / "kw", [c for a in first for c in chunks[a.id]], asked)
+    n = _build(tmp_path / "kw", [c for a in second for c in chunks[a.id]], asked)
+    assert asked == [sorted(a.id for a in first), [articles[-1].id]]
+    _build(tmp_path / "kw", [c for a in second for c in chunks[a.id]], asked)
+    assert len(asked) == 2  # nothing to fetch
+    _build(tmp_path / "fresh", [c for a in second for c in chunks[a.id]])
+    updated, fresh = KeywordIndex.load(tmp_path / "kw"), KeywordIndex.load(tmp_path / "fresh")
+    assert n == len(updated) == len(fresh) == sum(len(chunks[a.id]) for a in second)
+    assert sorted(map(str, updated.ids)) == sorted(map(str, fresh.ids))
+    for q in QUERIES:
+        got, want = _scores_by_id(updated, q), _scores_by_id(fresh, q)
+        assert got.keys() == want.keys()
+        np.testing.assert_allclose([got[k] for k in want], list(want.values()), rtol=1e-5)
+    de = updated.mask(langs=("de",))
+    assert {updated.chunk(str(i)).lang for i in np.asarray(updated.ids)[de]} == {"de"}
+    dated = updated.mask(since="2024-01-01", until="2024-12-31")
+    assert all("2024-01-01" <= updated.chunk(str(i)).date <= "2024-12-31"
+               for i in np.asarray(updated.ids)[dated])
+    one = updated.mask(articles={second[0].id})
+    assert {updated.chunk(str(i)).article_id for i in np.asarray(updated.ids)[one]} == \
+        {second[0].id}
 
 
 def _units(store, name):
@@ -105,8 +172,8 @@ def test_incremental_index_add_unchanged_update_delete(tmp_path):
     assert any("Sonne" in c.text for c in chunks) and not any("regnete" in c.text for c in chunks)
     ids = [c.id for c in chunks]
     assert len(ids) == len(set(ids))
-    kw, _ = KeywordIndex.load(store.keyword_dir)
-    assert [c.id for c in kw.chunks] == ids  # keyword index follows the store
+    kw = KeywordIndex.load(store.keyword_dir)
+    assert sorted(c.id for c in kw.all_chunks()) == sorted(ids)  # it follows the store
 
 
 @pytest.mark.parametrize("keep,refused", [(3, False), (2, False), (1, True), (0, True)])
@@ -131,7 +198,7 @@ def test_a_run_that_would_remove_most_of_the_index_is_refused(tmp_path, keep, re
     assert "--prune" in str(err.value)
     after = store.chunks(emb.name)
     assert {c.id for c in before} < {c.id for c in after}  # kept, and the new one added
-    assert any("Ganja" in c.text for c in KeywordIndex.load(store.keyword_dir)[0].chunks)
+    assert any("Ganja" in c.text for c in KeywordIndex.load(store.keyword_dir).all_chunks())
     r = index_articles(load_corpus(corpus), store, [emb], prune=True)
     assert r.removed == 3 - keep and {c.article_id for c in store.chunks(emb.name)} == \
         {"new", *[p.rsplit(".", 1)[0] for p in sorted(TINY)[:keep]]}
@@ -163,7 +230,7 @@ def _state(store, name):
     return (sorted(zip(got["ids"], got["documents"], meta(got["metadatas"]), strict=True)),
             sorted(zip(sgot["ids"], meta(sgot["metadatas"]), strict=True)),
             sorted(man.embedded(name).items()), sorted(man.ids()),
-            [c.id for c in KeywordIndex.load(store.keyword_dir)[0].chunks])
+            sorted(c.id for c in KeywordIndex.load(store.keyword_dir).all_chunks()))
 
 
 @pytest.mark.parametrize("fail_on", [1, 2, 4])

@@ -94,6 +94,23 @@ def test_a_reader_elsewhere_answers_from_the_server_alone(chroma, embedders, tmp
     third = _app(chroma.url, tmp_path / "third-machine", embedders)
     assert third.index().unchanged == 5
 
+    # one article changed there: the running reader's keyword index fetches only its chunks
+    changed = tmp_path / "corpus"
+    shutil.copytree(BUNDLED, changed)
+    edited = sorted(changed.rglob("*.txt"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n\nThe Quorbelian bridge over "
+                      "the river was opened by the mayor on Monday.\n", encoding="utf-8")
+    # (this also shows a run's manifest reaches the server: the writer used to re-read the
+    # server's older copy over its own before publishing it)
+    assert _app(chroma.url, tmp_path / "third-machine", embedders, changed).index().updated == 1
+    fetched, real = [], reader.store.chunks_of
+    reader.store.chunks_of = lambda e, ids: (fetched.append(list(ids)), real(e, ids))[1]
+    hits = reader.search("Quorbelian bridge")
+    assert "Quorbelian" in hits[0].chunk.text
+    assert [len(ids) for ids in fetched] == [1]
+    edited_id = next(a["id"] for a in reader.catalogue() if a["source"].endswith(edited.name))
+    assert "Quorbelian" in reader.article(edited_id)["text"]  # the source viewer's text too
+
 
 def test_one_writer_at_a_time_and_no_accidental_emptying(chroma, embedders, tmp_path):
     first = _app(chroma.url, tmp_path / "m1", embedders)

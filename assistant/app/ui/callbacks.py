@@ -62,7 +62,7 @@ class Page:
 
     # -- lookups for rendering -------------------------------------------------------------
     def chunk(self, chunk_id: str) -> tuple[int, int] | None:
-        c = self.app.retriever.by_id.get(chunk_id)
+        c = self.app.retriever.chunk(chunk_id)
         return (c.start, c.end) if c else None
 
     def sources(self, turns: list[Turn], upto: int | None = None) -> str:
