@@ -8,7 +8,8 @@ at once, mixing the three ways in: /api/ask (httpx), /v1/chat/completions stream
 openai client) and the page's own endpoint (gradio_client). Every conversation has its own
 history, and every answer is checked for the fact its question asks (so cross-talk between
 sessions, or a failed request, is counted). Prints p50/p95 of the complete answer alone and
-under load, their ratio, failures, and the server's memory (RSS), with the CPU.
+under load, their ratio, failures, and the server's memory (RSS after the warm-up question
+and after the load), with the CPU.
 """
 
 from __future__ import annotations
@@ -104,6 +105,22 @@ def chats(url: str, clients: int, rounds: int) -> tuple[list[float], list[str]]:
     return ([x for lat, _ in results for x in lat], [f for _, fs in results for f in fs])
 
 
+def server_memory(url: str) -> dict[str, int]:
+    """The memory figures (MB) of the `serve` process listening on ``url``'s port."""
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    for cmd in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmd.read_bytes().split(b"\0")
+            if b"serve" in args and port.encode() in args:
+                status = (cmd.parent / "status").read_text()
+                return {k.rstrip(":"): int(v) // 1024 for k, v in (
+                    ln.split()[:2] for ln in status.splitlines()
+                    if ln.split(":")[0] in ("VmRSS", "VmHWM", "RssAnon", "RssFile"))}
+        except OSError:
+            continue
+    return {k: 0 for k in ("VmRSS", "VmHWM", "RssAnon", "RssFile")}
+
+
 def p(values: list[float], q: int) -> float:
     if len(values) < 2:
         return values[0]
@@ -123,12 +140,14 @@ def main() -> int:
             corpus, Path(tmp) / "store", Path(tmp) / "serve.log", timeout=600) as url:
         url = url.rstrip("/")
         ask_once(url, "api", (), SG)  # warm
+        idle = server_memory(url)
         alone, fail_alone = [], []
         for i in range(len(WAYS) * len(CONVERSATIONS)):  # every client's question, alone
             lat, failed = run_client(url, i, 1)
             alone += lat
             fail_alone += failed
         loaded, fail_load = chats(url, args.clients, args.rounds)
+        after = server_memory(url)
     print(f"CPU: {cpu_model()}; flags: {' '.join(cpu_features())}")
     print(f"{'':22s}{'n':>5s}{'p50 ms':>9s}{'p95 ms':>9s}{'failed':>8s}")
     for name, lat, failed in (("one chat alone", alone, fail_alone),
@@ -136,6 +155,8 @@ def main() -> int:
         print(f"{name:22s}{len(lat):5d}{p(lat, 50):9.0f}{p(lat, 95):9.0f}{len(failed):8d}")
     print(f"under load / alone: p50 x{p(loaded, 50) / p(alone, 50):.1f}, "
           f"p95 x{p(loaded, 95) / p(alone, 95):.1f}")
+    print("server memory, MB: after one question {VmRSS} (its own {RssAnon}, mapped files "
+          "{RssFile}); after the load {0[VmRSS]}, peak {0[VmHWM]}".format(after, **idle))
     for f in (fail_alone + fail_load)[:10]:
         print("  failed:", f, file=sys.stderr)
     return 1 if fail_alone or fail_load else 0
