@@ -158,7 +158,9 @@ class Retriever:
                              None if filters.articles is None else sorted(filters.articles))
         qvecs = self.query_vectors(question)
         # the store's queries run side by side (Chroma's engine and its HTTP client both
-        # release the GIL)
+        # release the GIL); the store is opened here first, so a store that cannot be opened
+        # fails in this thread, not four times in the workers (Chroma keeps those failures)
+        self.store.client  # noqa: B018
         jobs = {e.name: (self._pool.submit(self.store.query, e.name, qvecs[e.name], depth,
                                            where),
                          self._pool.submit(self.store.query_sentences, e.name, qvecs[e.name],
