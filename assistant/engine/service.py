@@ -7,12 +7,21 @@ environment: the entry point does (``assistant.app.environment``).
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from corpus import StoreError, UsageError, check_folder, detect_lang, find_files, lang_score
+from corpus import (
+    AssistantError,
+    StoreError,
+    UsageError,
+    check_folder,
+    detect_lang,
+    find_files,
+    lang_score,
+)
 from index import (
     Embedder,
     Hit,
@@ -73,6 +82,17 @@ class Assistant:
         # or unwritable store fails at once.
         root = Path(self.config.corpus)
         check_folder(root)
+        fresh = not self.store.remote and not self.store.path.exists()
+        try:
+            return self._index(root, progress, prune, rebuild)
+        except AssistantError:  # a mistake on a new store: no half-made store is left
+            if fresh:
+                self.store.close()
+                shutil.rmtree(self.store.path, ignore_errors=True)
+            raise
+
+    def _index(self, root: Path, progress: Progress | None, prune: bool,
+               rebuild: bool) -> IndexReport:
         with self.store.locked(exclusive=True):
             if rebuild:
                 if self.store.remote:
@@ -110,9 +130,11 @@ class Assistant:
                 f"the Chroma server at {self.store} holds no index by "
                 f"{', '.join(e.name for e in self.embedders)}: run 'python -m assistant index "
                 f"--store {self.store}' where the corpus is.")
+        check_folder(Path(self.config.corpus))  # before anything is written to the store
         if notice:
             missing = [e.name for e in self.embedders
-                       if not self.store.is_current(e.name, e.version)]
+                       if not self.store.is_current(e.name, e.version)] \
+                if self.store.exists() else []
             notice(f"the store {self.config.store} has no index by {', '.join(missing)} "
                    f"(or it was made by another model version): indexing "
                    f"{self.config.corpus} first" if missing and self.store.exists() else

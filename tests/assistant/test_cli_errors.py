@@ -52,6 +52,8 @@ CASES = [
     (["index", "--corpus", "{file}", "--store", "{tmp}/s"], 3, "not a folder"),
     (["index", "--corpus", "{bad}", "--store", "{tmp}/s"], 3, "scan.txt: it is a binary file"),
     (["index", "--corpus", "{corpus}", "--store", "{file}/store"], 4, "cannot write to store"),
+    (["ask", "--no-server", "--corpus", "{tmp}/no-such-folder", "--store", "{tmp}/s", "q"], 3,
+     "does not exist"),
     (["index", "--corpus", "{corpus}", "--store", "http://127.0.0.1:9"], 4, "does not answer"),
     (["ask", "--store", "ftp://x", "q"], 2, "not a Chroma server URL"),
     (["eval", "--testset", "{tmp}/missing.jsonl"], 2, "does not exist"),
@@ -71,6 +73,7 @@ def test_bad_input(paths, args, code, message):
     assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
     assert message in lines[0]
     assert "Traceback" not in res.stderr and res.stdout == ""
+    assert not os.path.exists(os.path.join(paths["tmp"], "s"))  # a failed run leaves no store
 
 
 SETTINGS = [  # ASSISTANT_* settings, each read and refused before anything loads
@@ -99,6 +102,16 @@ def test_bad_settings(env, message):
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
     assert "Traceback" not in res.stderr
+
+
+def test_a_first_index_that_fails_leaves_no_store(paths, tmp_path):
+    """`search` on a new store indexes first; when no file holds an article it says so,
+    and the store it began is removed (nothing half-made is left for the next run)."""
+    store = tmp_path / "new-store"
+    res = run_cli("search", "--no-server", "--corpus", paths["bad"], "--store", str(store),
+                  "q", timeout=300)
+    assert res.returncode == 3 and "scan.txt: it is a binary file" in res.stderr
+    assert "Traceback" not in res.stderr and not store.exists()
 
 
 def test_store_in_use(paths, tmp_path):
