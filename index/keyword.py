@@ -119,9 +119,3 @@ def token_codes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     grams = (pad[pos] << 24) | (pad[pos + 1] << 16) | (pad[pos + 2] << 8) | pad[pos + 3]
     codes = np.concatenate([whole, grams]).astype(np.uint32)
     return codes, np.concatenate([doc[short], np.repeat(doc[long_], count)])
-
-
-def code_of(token: str) -> int:
-    """The uint32 code of one token (as ``token_codes`` makes it)."""
-    raw = token.encode("ascii")[:NGRAM].ljust(NGRAM, b"\0")
-    return int.from_bytes(raw, "big")

@@ -33,12 +33,6 @@ class Postings:
         return len(self.length)
 
     @classmethod
-    def build(cls, codes: np.ndarray, doc: np.ndarray, n_docs: int) -> Postings:
-        """Postings of ``n_docs`` documents from their tokens' codes and document numbers."""
-        return cls.from_counts(*count_pairs(codes, doc),
-                               np.bincount(doc, minlength=n_docs).astype(np.int32))
-
-    @classmethod
     def from_counts(cls, keys: np.ndarray, counts: np.ndarray, length: np.ndarray
                     ) -> Postings:
         """From ``count_pairs`` results (of disjoint sets of documents, concatenated)."""
