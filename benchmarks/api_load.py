@@ -111,14 +111,11 @@ def server_memory(url: str) -> dict[str, int]:
     for cmd in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             args = cmd.read_bytes().split(b"\0")
-            if b"serve" in args and port.encode() in args:
-                status = (cmd.parent / "status").read_text()
-                return {k.rstrip(":"): int(v) // 1024 for k, v in (
-                    ln.split()[:2] for ln in status.splitlines()
-                    if ln.split(":")[0] in ("VmRSS", "VmHWM", "RssAnon", "RssFile"))}
         except OSError:
             continue
-    return {k: 0 for k in ("VmRSS", "VmHWM", "RssAnon", "RssFile")}
+        if b"serve" in args and port.encode() in args:
+            return common.proc_memory(cmd.parent.name)
+    return common.proc_memory("0")  # none found: zeros
 
 
 def p(values: list[float], q: int) -> float:

@@ -38,6 +38,19 @@ def load_xquad(folder: Path, langs: list[str]) -> dict[str, dict]:
     return out
 
 
+def proc_memory(pid: int | str = "self") -> dict[str, int]:
+    """A process's memory in MB from /proc: VmRSS, VmHWM (peak), RssAnon (its own),
+    RssFile (mapped files); zeros when it is gone."""
+    keys = ("VmRSS", "VmHWM", "RssAnon", "RssFile")
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return dict.fromkeys(keys, 0)
+    got = {ln.split(":")[0]: int(ln.split()[1]) // 1024 for ln in lines
+           if ln.split(":")[0] in keys}
+    return {k: got.get(k, 0) for k in keys}
+
+
 def run(main: Callable[[], int | None]) -> None:
     """Run a benchmark's ``main`` as the product's commands run: offline process settings,
     a user's mistake as one ``error:`` line and its exit code."""

@@ -162,11 +162,8 @@ def open_spec(spec: dict, cache: str) -> index.Store:
 
 
 def vm_mb(pid: int | str = "self") -> dict:
-    with contextlib.suppress(OSError):
-        got = {ln.split(":")[0]: int(ln.split()[1]) // 1024 for ln in
-               Path(f"/proc/{pid}/status").read_text().splitlines() if ln.startswith("Vm")}
-        return {"rss_mb": got["VmRSS"], "peak_mb": got["VmHWM"]}
-    return {"rss_mb": 0, "peak_mb": 0}
+    got = common.proc_memory(pid)
+    return {"rss_mb": got["VmRSS"], "peak_mb": got["VmHWM"]}
 
 
 def index_worker(spec: dict) -> dict:

@@ -13,7 +13,7 @@ from .keyword import NameIndex, name_keys, names_match, tokens
 from .keyword_index import KeywordIndex
 from .links import same_story_links
 from .manifest import Manifest
-from .model import Chunk, Hit
+from .model import Chunk, Hit, sentence_id
 from .pipeline import IndexReport, index_articles, index_corpus, refresh_keyword_index
 from .remote import RemoteStore, open_store
 from .store import Store, where_clause
@@ -42,6 +42,7 @@ __all__ = [
     "pooled_spans",
     "refresh_keyword_index",
     "same_story_links",
+    "sentence_id",
     "tokens",
     "where_clause",
 ]

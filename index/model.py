@@ -30,3 +30,9 @@ class Hit:
 def date_num(date: str | None) -> int:
     """An ISO date as the number YYYYMMDD (0 for none), as stored for range filters."""
     return int(date.replace("-", "")) if date else 0
+
+
+def sentence_id(chunk_id: str, start: int) -> str:
+    """The id of a chunk's sentence in the sentence collections: "<chunk id>@<start>", with
+    ``start`` its offset in the chunk (the chunk id is what precedes the last "@")."""
+    return f"{chunk_id}@{start}"

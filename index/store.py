@@ -21,7 +21,7 @@ from corpus import StoreError, UsageError
 from .chunking import chunk_sentences
 from .embedders import slug
 from .manifest import Manifest
-from .model import Chunk, date_num
+from .model import Chunk, date_num, sentence_id
 from .readonly import writable_copy
 
 # What a collection holds besides the model's vectors; part of the recorded version, so a
@@ -251,7 +251,7 @@ class Store:
                              f"{len(vectors)} and {len(sentence_vectors)} vectors")
         if sents:
             self.collection(embedder, version, "sents").upsert(
-                ids=[f"{c.id}@{s}" for c, s, _ in sents],
+                ids=[sentence_id(c.id, s) for c, s, _ in sents],
                 embeddings=np.asarray(sentence_vectors, dtype=np.float32),
                 metadatas=[{"chunk_id": c.id, "article_id": c.article_id, "start": s, "end": e,
                             "lang": c.lang or "", "date_num": date_num(c.date)}
@@ -284,13 +284,9 @@ class Store:
         col = self.collection(embedder)
         if col is None:
             return []
-        out = [
-            Chunk(id=cid, article_id=m["article_id"], text=doc, start=m["start"], end=m["end"],
-                  lang=m["lang"] or None, date=m["date"] or None, title=m["title"],
-                  source=m["source"])
-            for ids, docs, metas in self.pages(col, ["documents", "metadatas"])
-            for cid, doc, m in zip(ids, docs, metas, strict=True)
-        ]
+        out = [_chunk(cid, doc, m)
+               for ids, docs, metas in self.pages(col, ["documents", "metadatas"])
+               for cid, doc, m in zip(ids, docs, metas, strict=True)]
         return sorted(out, key=lambda c: (c.article_id, int(c.id.rsplit("#", 1)[1])))
 
     def chunks_of(self, embedder: str, article_ids: list[str]) -> Iterator[tuple[str, Chunk]]:
@@ -308,10 +304,7 @@ class Store:
             pages = ((g["ids"], g["documents"], g["metadatas"]) for g in (
                 self._get(col, where={"article_id": {"$in": article_ids[n:n + 500]}},
                           include=include) for n in range(0, len(article_ids), 500)))
-        return ((m["sha256"], Chunk(id=cid, article_id=m["article_id"], text=doc,
-                                    start=m["start"], end=m["end"], lang=m["lang"] or None,
-                                    date=m["date"] or None, title=m["title"],
-                                    source=m["source"]))
+        return ((m["sha256"], _chunk(cid, doc, m))
                 for ids, docs, metas in pages for cid, doc, m in zip(ids, docs, metas,
                                                                      strict=True)
                 if wanted is None or m["article_id"] in wanted)
@@ -368,6 +361,13 @@ class Store:
                         where=where, include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in
                 zip(res["ids"][0], res["distances"][0], strict=True)]
+
+
+def _chunk(cid: str, doc: str, m: dict) -> Chunk:
+    """A chunk from its record in a collection (id, document, metadata)."""
+    return Chunk(id=cid, article_id=m["article_id"], text=doc, start=m["start"], end=m["end"],
+                 lang=m["lang"] or None, date=m["date"] or None, title=m["title"],
+                 source=m["source"])
 
 
 def where_clause(langs: list[str] | None, since: str | None, until: str | None,

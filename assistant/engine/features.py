@@ -18,7 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index import Embedder, chunk_sentences, name_keys, names_match, pooled_spans
+from index import (
+    Embedder,
+    chunk_sentences,
+    name_keys,
+    names_match,
+    pooled_spans,
+    sentence_id,
+)
 
 from . import questions as Q
 from .dates import question_period
@@ -112,7 +119,7 @@ def cosines(embedders: list[Embedder], vectors: SentenceVectors, sents: list[Sen
     """Each model family's cosine of the question to every sentence, and the sentence
     vectors (for the translation check)."""
     texts = [s.text for s in sents]
-    ids = [f"{s.candidate.chunk.id}@{s.start - s.candidate.chunk.start}" for s in sents]
+    ids = [sentence_id(s.candidate.chunk.id, s.start - s.candidate.chunk.start) for s in sents]
     out = {}
     for e in embedders:
         vecs = vectors(e, texts, ids)
