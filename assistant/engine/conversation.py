@@ -18,6 +18,7 @@ from pathlib import Path
 from corpus.citations import strip_markers
 
 from .model import Answer
+from .phrases import say
 
 FEEDBACK_FILE = "feedback.jsonl"  # in the store folder: one line per rating
 
@@ -94,12 +95,21 @@ def conversation_markdown(turns: list[Turn]) -> str:
                 meta = ", ".join(x for x in (c.date, c.lang, c.source) if x)
                 out += [f"{c.n}. **{c.title}** ({meta}), `{c.article_id}` "
                         f"characters {c.start}-{c.end}:", f"   > {c.quote}"]
-        else:
-            out += [f"**Not in the corpus.** {t.answer.text}", ""]
+        else:  # the refusal says why, once, in the question's language
+            out += [f"**{t.answer.text}**", ""]
             if t.answer.closest:
-                out += ["Closest passages found:", ""]
+                out += [say("closest_head", t.answer.lang), ""]
                 for h in t.answer.closest:
                     out += [f"- **{h.chunk.title}** ({h.chunk.date or 'undated'}, "
                             f"{h.chunk.lang or '?'}): {h.chunk.text[:300]}"]
         out.append("")
     return "\n".join(out)
+
+
+def conversation_json(turns: list[Turn]) -> dict:
+    """The conversation as data: each question with its answer in the `ask --json` shape
+    (text with [n] markers, every citation with its exact quote and offsets)."""
+    return {"exported": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "turns": [{"question": t.question, "asked_as": t.query, "filters": t.filters,
+                       **{k: v for k, v in t.answer.to_dict().items() if k != "question"}}
+                      for t in turns]}

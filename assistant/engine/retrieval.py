@@ -47,6 +47,20 @@ class Filters:
     until: str | None = None
     # only these articles (a source/folder filter resolved by the service), None = all
     articles: frozenset[str] | None = None
+    sources: tuple[str, ...] = ()  # the source/folder names ``articles`` was resolved from
+
+    @property
+    def active(self) -> bool:
+        return bool(self.langs or self.since or self.until or self.articles is not None)
+
+    def describe(self) -> str:
+        """The filters in a line any language reads: "de, ru · 2025-01-01 – … · news/ru/"."""
+        parts = [", ".join(self.langs)] if self.langs else []
+        if self.since or self.until:
+            parts.append(f"{self.since or '…'} – {self.until or '…'}")
+        if self.sources:
+            parts.append(", ".join(self.sources))
+        return " · ".join(parts)
 
     def accepts(self, chunk: Chunk) -> bool:
         if self.articles is not None and chunk.article_id not in self.articles:
@@ -206,6 +220,22 @@ class Retriever:
         for cid, chunk in self.keyword.chunks(todo).items():
             self._names[cid] = NameIndex(name_keys(chunk.title + "\n" + chunk.text))
         return {cid: self._names[cid] for cid in ids if cid in self._names}
+
+    def admitted(self, filters: Filters) -> tuple[int | None, list[str]]:
+        """How many articles pass ``filters`` (None: no filter is set), and, when none does,
+        which filters admit no article on their own ("period", "lang", "source")."""
+        mask = self.keyword.mask(filters.langs, filters.since, filters.until, filters.articles)
+        if mask is None:
+            return None, []
+        n = int(np.unique(np.asarray(self.keyword.article)[mask]).size)
+        if n:
+            return n, []
+        alone = {"period": ((), filters.since, filters.until, None),
+                 "lang": (filters.langs, None, None, None),
+                 "source": ((), None, None, filters.articles)}
+        empty = [k for k, args in alone.items() if (m := self.keyword.mask(*args)) is not None
+                 and not m.any()]
+        return 0, empty
 
     def period_filters(self, question: str, filters: Filters) -> Filters:
         """``filters`` narrowed to the period the question names, when the user gave no

@@ -42,6 +42,7 @@ from .generate import LLMAnswerer
 from .i18n import unsupported
 from .llm import LLMError, make_llm, rewrite
 from .model import Answer
+from .phrases import filter_refusal, refusal_text
 from .questions import instruction_like
 from .retrieval import Filters, Retriever, Weights
 from .verify import Verifier
@@ -274,11 +275,19 @@ class Assistant:
             self._fresh()
             t0 = time.perf_counter()
             lang = detect_lang(question)
+            admitted, empty = self.retriever.admitted(filters)
+            if admitted == 0:  # the filters leave no article: say which, not "not found"
+                yield Answer(question, filter_refusal(
+                    lang, empty, filters.since, filters.until, filters.langs, filters.sources,
+                    filters.describe()), [], False, mode=mode, lang=lang)
+                return
             cands = self.retriever.candidates(question, k or self.config.k, filters)
             t1 = time.perf_counter()
             qvecs = self.retriever.query_vectors(question)
 
         first = self.answerer.answer(question, cands, qvecs, lang)
+        if admitted and not first.answerable:  # "none of the n articles in the filters"
+            first = replace(first, text=refusal_text(lang, admitted))
         # The calibrated refusal holds in both modes: what the sources do not answer is not
         # given to the LLM to guess at (it is also the LLM's fallback).
         answers = (self.llm_answerer.stream(question, cands, lang, lambda: first)

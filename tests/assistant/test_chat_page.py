@@ -152,7 +152,7 @@ def test_markdown_export_has_answers_sources_and_refusals():
     assert md.startswith("# Conversation")
     assert "## 1. Who leads the OTS?" in md and "*Filters: languages en*" in md
     assert "> Kubanychbek Omuraliev <b>leads</b> the OTS." in md
-    assert "**Not in the corpus.**" in md and "Closest passages found" in md
+    assert "**Not found in the corpus.**" in md and "Closest passages found" in md
 
 
 def test_answer_bubble_escapes_text_and_links_markers():
@@ -219,7 +219,7 @@ def test_filters_are_checked_and_described(page):
     flt, shown = page.filters(["de", "ru"], " 2025-01-01 ", "", ["Trend"])
     assert flt.langs == ("de", "ru") and flt.since == "2025-01-01" and flt.until is None
     assert flt.articles == frozenset({"x"})
-    assert shown == "languages de, ru; dates 2025-01-01 to …; sources Trend"
+    assert shown == "de, ru · 2025-01-01 – … · Trend"
     assert page.filters([], "", "", [])[1] == ""
     with pytest.raises(UsageError, match="YYYY-MM-DD"):
         page.filters([], "2025-13-01", "", [])

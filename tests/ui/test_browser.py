@@ -8,116 +8,22 @@ streamed answer text and to the complete answer is written to out/ui/timings.jso
 from __future__ import annotations
 
 import json
-import shutil
-import statistics
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from benchmarks.page_speed import WAIT_MS as WAIT
-from benchmarks.page_speed import ask_in_page, launch_chromium, running_server
-from tests.conftest import BUNDLED, ROOT
+from .helpers import (
+    MARKUP_ID,
+    WAIT,
+    ask,
+    current_sources,
+    filter_language,
+    last_bubble,
+    markers,
+    shot,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-
-ARTIFACTS = ROOT / "out" / "ui"
-# An article whose text holds markup: it must be shown as text, never run.
-MARKUP_ARTICLE = (
-    " date 2025-12-08 Ministry press page showed raw markup\n\n"
-    "The labour ministry of Azerbaijan said on Monday that its press page had shown the raw code "
-    "<script>window.__xss = 1</script> instead of the announcement about the pension "
-    "calculator.\n\n"
-    'Visitors also saw the tag <img src=x onerror="window.__xss = 2"> next to the text, the '
-    "ministry said, and the page was repaired within an hour.\n"
-)
-MARKUP_ID = "zz_markup"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A real server on a copy of the bundled corpus plus the markup article."""
-    base = tmp_path_factory.mktemp("ui")
-    corpus = base / "articles"
-    shutil.copytree(BUNDLED, corpus)
-    (corpus / f"{MARKUP_ID}.txt").write_text(MARKUP_ARTICLE, encoding="utf-8")
-    store = base / "store"
-    with running_server(corpus, store, base / "serve.log") as url:
-        yield {"url": url, "store": store, "corpus": corpus}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(server, browser):
-    """A fresh browser context (its own Gradio session) at desktop width."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    pg = ctx.new_page()
-    pg.goto(server["url"])
-    pg.wait_for_selector("#question textarea", timeout=WAIT)
-    yield pg
-    ctx.close()
-
-
-TIMINGS: list[dict] = []
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _write_timings():
-    """After the module: the streamed-answer timings its questions measured."""
-    yield
-    if TIMINGS:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        first = [t["first_text_ms"] for t in TIMINGS]
-        done = [t["complete_ms"] for t in TIMINGS]
-        out = {"questions": len(TIMINGS), "first_text_ms_median": statistics.median(first),
-               "complete_ms_median": statistics.median(done), "runs": TIMINGS}
-        (ARTIFACTS / "timings.json").write_text(json.dumps(out, indent=1, ensure_ascii=False))
-
-def ask(pg, question: str) -> dict:
-    """Ask through the text box; wait for the complete answer (or refusal) and return how it
-    arrived (the answer bubble's states over time)."""
-    run = ask_in_page(pg, question)
-    TIMINGS.append({k: v for k, v in run.items() if k != "states"})
-    return run
-
-
-def filter_language(pg, name: str) -> None:
-    """Tick a language in the (folded) filters panel."""
-    if not pg.locator("#filter-langs").is_visible():
-        pg.click("#filters > button")
-    pg.locator("#filter-langs label", has_text=name).click()  # waits for the choices
-
-
-def last_bubble(pg):
-    return pg.locator("#chat .answer, #chat .refusal").last
-
-
-def current_sources(pg) -> list[dict]:
-    return pg.eval_on_selector_all(
-        "#sources .turn-sources.current .src",
-        "els => els.map(e => ({n: e.dataset.n, doc: e.dataset.doc, lang: e.dataset.lang, "
-        "date: e.dataset.date, "
-        "closest: e.classList.contains('closest'), mark: (e.querySelector('mark') || {})"
-        ".textContent}))")
-
-
-def markers(pg) -> list[str]:
-    hrefs = last_bubble(pg).locator("a.cite").evaluate_all(
-        "els => els.map(e => e.getAttribute('href'))")
-    return [h.rsplit("-", 1)[1] for h in hrefs]
-
-
-def shot(pg, name: str) -> None:
-    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
-
 
 def test_answer_streams_with_markers_matching_sources(page):
     run = ask(page, "Who is the Secretary-General of the Organization of Turkic States?")
@@ -172,7 +78,7 @@ def test_language_filter_is_applied_to_retrieval_and_shown(page):
     assert srcs and all(s["lang"] == "de" or (s["closest"]) for s in srcs)
     docs = {s["doc"] for s in srcs}
     assert docs == {"004_cc687050a2df2a4e"}
-    assert "Filters: languages de" in last_bubble(page).locator("xpath=..").inner_text()
+    assert "Filters: de" in last_bubble(page).locator("xpath=..").inner_text()
 
 
 def test_date_filter_is_applied_and_a_bad_date_is_explained(page):
@@ -188,7 +94,8 @@ def test_date_filter_is_applied_and_a_bad_date_is_explained(page):
     ask(page, "Who did the Azerbaijani labour minister meet?")
     srcs = current_sources(page)
     assert srcs and all(s["date"].startswith("2023") for s in srcs)
-    assert "dates 2023-01-01 to 2023-12-31" in page.locator("#chat .filters-used").last.inner_text()
+    used = page.locator("#chat .filters-used").last.inner_text()
+    assert "Filters: 2023-01-01 – 2023-12-31" in used
 
 
 def test_follow_up_is_read_as_a_standalone_question(page):
@@ -283,19 +190,6 @@ def test_tabs_do_not_share_history_or_filters(server, browser):
     b.context.close()
 
 
-def test_export_conversation_as_markdown(page):
-    ask(page, "Who is the Secretary-General of the Organization of Turkic States?")
-    page.click("#export")
-    link = page.locator("#export-file a").first
-    link.wait_for(timeout=WAIT)
-    with page.expect_download() as dl:
-        link.click()
-    text = Path(dl.value.path()).read_text(encoding="utf-8")
-    assert text.startswith("# Conversation")
-    assert "## 1. Who is the Secretary-General" in text and "> " in text
-    assert "002_4833b406109e9443" in text or "000_f31eb0e9395e6032" in text
-
-
 def test_phone_width_layout(server, browser):
     ctx = browser.new_context(viewport={"width": 360, "height": 780}, is_mobile=True,
                               has_touch=True)
@@ -348,7 +242,7 @@ def test_corpus_tab_shows_the_index_and_uploads_and_reindexes(page, server, tmp_
     page.keyboard.press("Escape")
     ask(page, "Ankara'daki sosyal güvenlik forumuna kaç ülkeden bakan yardımcısı katıldı?")
     assert {s["doc"] for s in current_sources(page)} == {"uploads/upload_tr"}
-    assert "sources uploads/" in page.locator("#chat .filters-used").last.inner_text()
+    assert "uploads/" in page.locator("#chat .filters-used").last.inner_text()
     # re-indexing an unchanged corpus changes nothing and says so
     page.get_by_role("tab", name="Corpus").click()
     page.click("#reindex")

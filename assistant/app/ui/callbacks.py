@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import os
 import re
 import tempfile
@@ -27,6 +28,7 @@ from assistant.engine.conversation import (
     FEEDBACK_FILE,
     Turn,
     append_jsonl,
+    conversation_json,
     conversation_markdown,
     feedback_record,
 )
@@ -36,7 +38,9 @@ from corpus import AssistantError, UsageError
 from corpus.citations import marker_numbers
 from corpus.dates import check_date
 from corpus.formats import SUFFIXES
+from corpus.jsonl import write_atomic
 
+from .examples import MAX_EXAMPLES, example_questions, overview_html, sources_hint
 from .render import (
     LANG_NAMES,
     answer_html,
@@ -49,6 +53,7 @@ from .render import (
 
 UPLOAD_FOLDER = "uploads"
 STREAM_WORDS = 3  # words per streamed update
+SKIP2 = (gr.skip(), gr.skip())  # the download buttons, unchanged until the answer is done
 
 
 class Page:
@@ -59,6 +64,7 @@ class Page:
         # questions (the page's and the HTTP API's), re-indexing and evaluation take turns
         self.lock = lock or threading.Lock()
         self.feedback_path = Path(app.config.store) / FEEDBACK_FILE
+        self.exports = Path(tempfile.mkdtemp(prefix="conversations-"))
 
     # -- lookups for rendering -------------------------------------------------------------
     def chunk(self, chunk_id: str) -> tuple[int, int] | None:
@@ -77,15 +83,10 @@ class Page:
             raise UsageError(f"the date range {since} to {until} is empty: put the earlier "
                              "date in From.")
         langs = [lang for lang in (langs or []) if lang]
-        articles = self.app.source_filter(list(sources or []))
-        shown = []
-        if langs:
-            shown.append("languages " + ", ".join(langs))
-        if since or until:
-            shown.append(f"dates {since or '…'} to {until or '…'}")
-        if sources:
-            shown.append("sources " + ", ".join(sources))
-        return Filters(tuple(langs), since, until, articles), "; ".join(shown)
+        sources = list(sources or [])
+        flt = Filters(tuple(langs), since, until, self.app.source_filter(sources),
+                      tuple(sources))
+        return flt, flt.describe()
 
     def filter_choices(self) -> tuple[list[tuple[str, str]], list[str]]:
         cat = self.app.catalogue()
@@ -113,7 +114,7 @@ class Page:
             message = check_question(message)
             flt, shown = self.filters(langs, since, until, sources)
         except AssistantError as exc:
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), error_html(exc)
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), error_html(exc), *SKIP2
             return
         pending = self.history(turns) + [
             _question(message),
@@ -122,7 +123,7 @@ class Page:
         if waiting:
             pending[-1]["content"] = ('<div class="pending">The index is busy (re-indexing or '
                                       "evaluating); your question is next…</div>")
-        yield pending, gr.skip(), "", turns, ""
+        yield pending, gr.skip(), "", turns, "", *SKIP2
         if waiting:
             self.lock.acquire()
         try:
@@ -131,22 +132,25 @@ class Page:
             answers = self.app.ask_stream(message, filters=flt, history=history)
             ans = next(answers)  # retrieval done: the store is free for others
         except AssistantError as exc:
-            yield self.history(turns), gr.skip(), message, turns, error_html(exc)
+            yield self.history(turns), gr.skip(), message, turns, error_html(exc), *SKIP2
             return
         finally:
             self.lock.release()
         turns = turns + [Turn(message, query, ans, shown)]
         if ans.mode == "llm":  # each verified sentence as it comes, with its sources
             for ans in answers:
-                yield (self.history(turns, done=False), self.sources(turns), "", turns, "")
+                yield (self.history(turns, done=False), self.sources(turns), "", turns, "",
+                       *SKIP2)
                 turns[-1] = Turn(message, query, ans, shown)
         elif ans.answerable:  # in pieces as they render (no pause), sources with markers
             words = re.findall(r"\S+\s*", ans.text)
             for i in range(STREAM_WORDS, len(words), STREAM_WORDS):
                 prefix = "".join(words[:i])
                 yield (self.history(turns, prefix, done=False),
-                       self.sources(turns, max(marker_numbers(prefix) or [0])), "", turns, "")
-        yield self.history(turns), self.sources(turns), "", turns, ""
+                       self.sources(turns, max(marker_numbers(prefix) or [0])), "", turns, "",
+                       *SKIP2)
+        yield (self.history(turns), self.sources(turns), "", turns, "",
+               *self.downloads(turns))
 
     def like(self, turns: list[Turn] | None, comment: str, data: gr.LikeData
              ) -> tuple[str, str]:
@@ -161,13 +165,23 @@ class Page:
         return (f"Thanks: thumbs {rating} on answer {t + 1}{note} saved to "
                 f"`{html.escape(str(self.feedback_path))}`.", "")
 
-    def export(self, turns: list[Turn] | None):
+    def export(self, turns: list[Turn]) -> tuple[Path, Path]:
+        """The conversation as Markdown and as JSON (answers with their citations), rewritten
+        after every answer so each download button holds the whole conversation."""
+        stem = f"conversation-{dt.date.today():%Y-%m-%d}-{turns[0].id}"
+        md = write_atomic(self.exports / f"{stem}.md", conversation_markdown(turns))
+        js = write_atomic(self.exports / f"{stem}.json", json.dumps(
+            conversation_json(turns), ensure_ascii=False, indent=1))
+        return md, js
+
+    def downloads(self, turns: list[Turn]):
+        """The two download buttons: ready with the conversation, or off when it is empty."""
         if not turns:
-            return gr.update(visible=False), "Nothing to export yet: ask a question first."
-        folder = Path(tempfile.mkdtemp(prefix="conversation-"))
-        path = folder / f"conversation-{dt.datetime.now():%Y%m%d-%H%M%S}.md"
-        path.write_text(conversation_markdown(turns), encoding="utf-8")
-        return gr.update(value=str(path), visible=True), f"Exported {len(turns)} question(s)."
+            return (gr.update(value=None, interactive=False),
+                    gr.update(value=None, interactive=False))
+        md, js = self.export(turns)
+        return (gr.update(value=str(md), interactive=True),
+                gr.update(value=str(js), interactive=True))
 
     # -- corpus tab --------------------------------------------------------------------------
     def corpus_summary(self) -> tuple[str, list[list[Any]]]:
@@ -265,14 +279,21 @@ class Page:
 
     # -- the events, as the layout wires them --------------------------------------------
     def on_load(self):
-        """Filter choices and the corpus tab, fresh for each visit."""
+        """What is indexed, example questions, filter choices and the corpus tab, fresh for
+        each visit."""
         lang_choices, source_choices = self.filter_choices()
         summary, table = self.corpus_summary()
-        return (gr.update(choices=lang_choices), gr.update(choices=source_choices), summary,
-                table)
+        cat = self.app.catalogue()
+        examples = example_questions(cat)
+        buttons = [gr.update(value=q, visible=True) if q else gr.update(visible=False)
+                   for q in (examples + [""] * MAX_EXAMPLES)[:MAX_EXAMPLES]]
+        return (gr.update(choices=lang_choices),
+                gr.update(choices=source_choices, interactive=bool(source_choices),
+                          info=sources_hint(source_choices)),
+                summary, table, overview_html(cat), *buttons)
 
     def cleared(self):
-        return [], self.sources([]), "", [], "", gr.update(visible=False)
+        return [], self.sources([]), "", [], "", *self.downloads([])
 
     def reindex_clicked(self, progress=gr.Progress()):  # noqa: B008 - Gradio's progress idiom
         return (self.reindex(progress), *self.on_load())

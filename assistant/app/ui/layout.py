@@ -17,11 +17,10 @@ from assistant.engine.service import Assistant
 from corpus.formats import SUFFIXES
 
 from .callbacks import UPLOAD_FOLDER, Page
+from .examples import MAX_EXAMPLES
 
 HERE = Path(__file__).resolve().parent
-TITLE = ("## News assistant\nAsk about the indexed news in English, Russian, German, Turkish "
-         "or Azerbaijani; every answer quotes the passages it rests on (click a [n] or a "
-         "source to read the whole article).")
+TITLE = "## News assistant"
 
 
 def _filters() -> SimpleNamespace:
@@ -32,36 +31,43 @@ def _filters() -> SimpleNamespace:
             since = gr.Textbox(label="From (YYYY-MM-DD)", elem_id="since", min_width=120)
             until = gr.Textbox(label="To (YYYY-MM-DD)", elem_id="until", min_width=120)
         sources = gr.Dropdown(label="Sources or corpus folders (none = all)", choices=[],
-                              multiselect=True, elem_id="filter-sources")
+                              multiselect=True, elem_id="filter-sources",
+                              info="A site, or a folder of the corpus (ends with /).")
     return SimpleNamespace(langs=langs, since=since, until=until, sources=sources)
 
 
 def _chat_tab(page: Page) -> SimpleNamespace:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=300):
+            with gr.Row(elem_id="examples"):
+                examples = [gr.Button("", size="sm", visible=False, min_width=120,
+                                      elem_classes="example") for _ in range(MAX_EXAMPLES)]
             f = _filters()
             chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat",
                               sanitize_html=True, buttons=["copy"],
                               feedback_options=("Like", "Dislike"),
-                              placeholder="Ask a question below; answers cite their sources "
-                                          "as [1], [2] …")
+                              placeholder="Ask a question below, or click an example above; "
+                                          "answers cite their sources as [1], [2] …")
             box = gr.Textbox(label="Question", elem_id="question", lines=1,
                              placeholder="Who is the Secretary-General of the Organization of "
                                          "Turkic States?")
             with gr.Row():
                 send = gr.Button("Ask", variant="primary", elem_id="ask", min_width=60)
                 clear = gr.Button("Clear", elem_id="clear", min_width=60)
-                export = gr.Button("Export .md", elem_id="export", min_width=60)
+            with gr.Row():
+                md = gr.DownloadButton("Download .md", elem_id="export-md", min_width=60,
+                                       size="sm", interactive=False)
+                js = gr.DownloadButton("Download .json", elem_id="export-json", min_width=60,
+                                       size="sm", interactive=False)
             status = gr.Markdown(elem_id="status")
             comment = gr.Textbox(label="Comment (optional): type it, then rate an answer with "
                                  "its thumbs up or down", elem_id="comment", lines=1)
-            export_file = gr.File(label="Conversation", visible=False, elem_id="export-file")
         with gr.Column(scale=2, min_width=300):
             gr.Markdown("### Sources")
             sources = gr.HTML(page.sources([]), elem_id="sources")
-    return SimpleNamespace(filters=f, chat=chat, box=box, send=send, clear=clear,
-                           export=export, status=status, comment=comment,
-                           export_file=export_file, sources=sources)
+    return SimpleNamespace(filters=f, examples=examples, chat=chat, box=box, send=send,
+                           clear=clear, md=md, json=js, status=status, comment=comment,
+                           sources=sources)
 
 
 def _corpus_tab() -> SimpleNamespace:
@@ -98,23 +104,25 @@ def _eval_tab() -> SimpleNamespace:
                            headline=headline, results=results)
 
 
-def _wire(demo, page: Page, turns, chat: SimpleNamespace, corpus: SimpleNamespace,
+def _wire(demo, page: Page, turns, overview, chat: SimpleNamespace, corpus: SimpleNamespace,
           ev: SimpleNamespace) -> None:
     """Events to callbacks. Questions run up to 8 at once (the store lock orders them);
     indexing and evaluation one at a time."""
     f = chat.filters
     ask_in = [chat.box, turns, f.langs, f.since, f.until, f.sources]
-    ask_out = [chat.chat, chat.sources, chat.box, turns, chat.status]
+    ask_out = [chat.chat, chat.sources, chat.box, turns, chat.status, chat.md, chat.json]
     for trigger in (chat.send.click, chat.box.submit):
-        trigger(page.respond, ask_in, ask_out, api_visibility="private", concurrency_limit=8)
-    clear_out = [chat.chat, chat.sources, chat.box, turns, chat.status, chat.export_file]
+        trigger(page.respond, ask_in, ask_out, api_visibility="private", concurrency_limit=8,
+                concurrency_id="ask")
+    for ex in chat.examples:  # an example runs as if typed
+        ex.click(page.respond, [ex, *ask_in[1:]], ask_out, api_visibility="private",
+                 concurrency_limit=8, concurrency_id="ask")
+    clear_out = [chat.chat, chat.sources, chat.box, turns, chat.status, chat.md, chat.json]
     chat.clear.click(page.cleared, None, clear_out, api_visibility="private")
     chat.chat.clear(page.cleared, None, clear_out, api_visibility="private")
     chat.chat.like(page.like, [turns, chat.comment], [chat.status, chat.comment],
                    api_visibility="private")
-    chat.export.click(page.export, turns, [chat.export_file, chat.status],
-                      api_visibility="private")
-    loaded = [f.langs, f.sources, corpus.summary, corpus.articles]
+    loaded = [f.langs, f.sources, corpus.summary, corpus.articles, overview, *chat.examples]
     demo.load(page.on_load, None, loaded, api_visibility="private")
     corpus.reindex.click(page.reindex_clicked, None, [corpus.status, *loaded],
                          api_visibility="private", concurrency_limit=1, concurrency_id="index")
@@ -132,7 +140,8 @@ def build_app(app: Assistant, lock: threading.Lock | None = None) -> gr.Blocks:
     page = Page(app, lock)
     with gr.Blocks(title="News assistant") as demo:
         turns = gr.State([])
-        gr.Markdown(TITLE)
+        gr.Markdown(TITLE, elem_id="title")
+        overview = gr.HTML(elem_id="overview")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat-tab"):
                 chat = _chat_tab(page)
@@ -140,7 +149,7 @@ def build_app(app: Assistant, lock: threading.Lock | None = None) -> gr.Blocks:
                 corpus = _corpus_tab()
             with gr.Tab("Evaluation", id="eval-tab"):
                 ev = _eval_tab()
-        _wire(demo, page, turns, chat, corpus, ev)
+        _wire(demo, page, turns, overview, chat, corpus, ev)
     return demo
 
 

@@ -16,6 +16,7 @@ from html import escape
 from assistant.engine.conversation import Turn
 from assistant.engine.i18n import LANG_NAMES
 from assistant.engine.model import Answer, Citation
+from assistant.engine.phrases import say
 from corpus.citations import MARKER
 
 # article id -> its manifest record (title, date, lang, site, source, text, ...) or None
@@ -38,11 +39,13 @@ def answer_html(turn: Turn, t: int, shown: str | None = None, done: bool = True)
     refusal. One line of HTML, so Markdown leaves it alone. The chat sanitises HTML (data-*
     attributes are dropped), so a marker says which source it is in its href alone."""
     ans = turn.answer
+    lang = ans.lang
     parts = []
     if turn.filters:
-        parts.append(f'<div class="filters-used">Filters: {escape(turn.filters)}</div>')
+        parts.append(f'<div class="filters-used">{escape(say("filters", lang))}: '
+                     f"{escape(turn.filters)}</div>")
     if turn.query != turn.question:
-        parts.append('<div class="context-used">Follow-up, read as: '
+        parts.append(f'<div class="context-used">{escape(say("followup", lang))} '
                      f"<i>{escape(turn.query)}</i></div>")
     text = ans.text if shown is None else shown
     state = "done" if done else "streaming"
@@ -53,35 +56,30 @@ def answer_html(turn: Turn, t: int, shown: str | None = None, done: bool = True)
             _lines(text))
         parts.append(f'<div class="answer {state}">{body}</div>')
     else:
-        parts.append(f'<div class="refusal {state}">'
-                     f'{_lines(text)}'
-                     + ("<br><span class='hint'>The closest passages found are listed under "
-                        "Sources; none of them answers the question.</span>"
-                        if ans.closest and done else "") + "</div>")
+        hint = (f"<br><span class='hint'>{escape(say('closest_hint', lang))}</span>"
+                if ans.closest and done else "")
+        parts.append(f'<div class="refusal {state}">{_lines(text)}{hint}</div>')
     if done and ans.notice:
         parts.append(f'<div class="notice">{escape(ans.notice)}</div>')
     if done and ans.removed:
         items = "".join(f"<li>“{escape(r['sentence'])}”: {escape(r['reason'])}</li>"
                         for r in ans.removed)
-        parts.append(f'<details class="removed"><summary>Removed by verification '
+        parts.append(f'<details class="removed"><summary>{escape(say("removed", lang))} '
                      f'({len(ans.removed)})</summary><ul>{items}</ul></details>')
     if done and ans.confidence is not None:
-        parts.append(f'<div class="confidence">{_confidence(ans)}</div>')
+        parts.append(f'<div class="confidence">{escape(_confidence(ans))}</div>')
     return "".join(parts)
 
 
 def _confidence(ans: Answer) -> str:
-    """How sure the answer is, in words a reader can use."""
-    pct = round(100 * ans.confidence)
+    """How sure the answer is, in words a reader can use, in the question's language."""
+    pct, lang = round(100 * ans.confidence), ans.lang
     if not ans.answerable:
-        return (f"Refused: the best sentence found has a {pct} % chance of holding the "
-                "answer, too low to quote it as one.")
-    level = "high" if pct >= 70 else "medium" if pct >= 40 else "low"
+        return say("refused_conf", lang, pct=pct)
     if ans.mode == "llm":
-        return (f"Written by the LLM and verified: each sentence's names and numbers are in "
-                f"the source it cites, and its meaning is close to it (best support {pct} %).")
-    return (f"Confidence {level} ({pct} %): the chance that the first quoted sentence holds "
-            "the answer.")
+        return say("llm_conf", lang, pct=pct)
+    level = "high" if pct >= 70 else "medium" if pct >= 40 else "low"
+    return say("conf", lang, level=say(level, lang), pct=pct)
 
 
 def _marked(text: str, spans: list[tuple[int, int, int]], active: int | None = None) -> str:
@@ -167,9 +165,9 @@ def _turn_sources(turn: Turn, t: int, article: ArticleLookup, chunk: ChunkLookup
     items, spans = [], {}
     if not ans.answerable:
         if not ans.closest:
-            return '<div class="sources-empty">No passage came close.</div>'
-        items.append('<div class="closest-head">Closest passages found (none answers the '
-                     "question):</div>")
+            return f'<div class="sources-empty">{escape(say("no_close", ans.lang))}</div>'
+        items.append(f'<div class="closest-head">{escape(say("closest_head", ans.lang))}'
+                     "</div>")
         for h in ans.closest:
             doc = h.chunk.article_id
             rec = rec_of(doc)
@@ -196,7 +194,8 @@ def _turn_sources(turn: Turn, t: int, article: ArticleLookup, chunk: ChunkLookup
                     f'data-doc="{_attr(o["doc_id"])}">{escape(o.get("title") or o["doc_id"])}'
                     f' ({escape(o.get("lang") or "?")}, {escape(o.get("date") or "undated")})'
                     "</a>")
-            also = f'<div class="also">Also reported in: {"; ".join(links)}</div>'
+            also = (f'<div class="also">{escape(say("also", ans.lang))} '
+                    f'{"; ".join(links)}</div>')
         items.append(
             f'<div class="src" id="src-{t}-{c.n}" tabindex="0" role="button" '
             f'data-turn="{t}" data-n="{c.n}" data-doc="{_attr(c.article_id)}" '

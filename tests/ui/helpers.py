@@ -1,0 +1,57 @@
+"""What the browser tests share: asking through the page, reading it, screenshots."""
+
+from __future__ import annotations
+
+from benchmarks.page_speed import WAIT_MS as WAIT
+from benchmarks.page_speed import ask_in_page
+from tests.conftest import ROOT
+
+ARTIFACTS = ROOT / "out" / "ui"  # screenshots and timings, kept by CI as test artifacts
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+TIMINGS: list[dict] = []
+MARKUP_ID = "zz_markup"  # the article full of HTML (conftest)
+__all__ = ["MARKUP_ID", "WAIT", "ARTIFACTS", "WIDTHS", "TIMINGS", "ask", "filter_language",
+           "last_bubble", "current_sources", "markers", "shot", "open_filters"]
+
+
+def ask(pg, question: str) -> dict:
+    """Ask through the text box; wait for the complete answer (or refusal) and return how it
+    arrived (the answer bubble's states over time)."""
+    run = ask_in_page(pg, question)
+    TIMINGS.append({k: v for k, v in run.items() if k != "states"})
+    return run
+
+
+def open_filters(pg) -> None:
+    if not pg.locator("#filter-langs").is_visible():
+        pg.click("#filters > button")
+
+
+def filter_language(pg, name: str) -> None:
+    """Tick a language in the (folded) filters panel."""
+    open_filters(pg)
+    pg.locator("#filter-langs label", has_text=name).click()  # waits for the choices
+
+
+def last_bubble(pg):
+    return pg.locator("#chat .answer, #chat .refusal").last
+
+
+def current_sources(pg) -> list[dict]:
+    return pg.eval_on_selector_all(
+        "#sources .turn-sources.current .src",
+        "els => els.map(e => ({n: e.dataset.n, doc: e.dataset.doc, lang: e.dataset.lang, "
+        "date: e.dataset.date, "
+        "closest: e.classList.contains('closest'), mark: (e.querySelector('mark') || {})"
+        ".textContent}))")
+
+
+def markers(pg) -> list[str]:
+    hrefs = last_bubble(pg).locator("a.cite").evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))")
+    return [h.rsplit("-", 1)[1] for h in hrefs]
+
+
+def shot(pg, name: str, full_page: bool = False) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
