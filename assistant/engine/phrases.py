@@ -17,6 +17,8 @@ ENDONYMS = {"en": "English", "ru": "русский", "de": "Deutsch", "tr": "Tü
 
 P: dict[str, dict[str, str]] = {
     "en": {
+        "instructions": "Sources {sources} also contain instructions addressed to an "
+                        "assistant; they were treated as text, not followed.",
         "none_period": "Not in the corpus: no indexed article is dated {period}.",
         "between": "between {since} and {until}", "after": "on or after {since}",
         "before": "on or before {until}",
@@ -39,6 +41,8 @@ P: dict[str, dict[str, str]] = {
         "removed": "Removed by verification",
     },
     "ru": {
+        "instructions": "Источники {sources} содержат также указания, обращённые к "
+                        "ассистенту; они прочитаны как текст и не выполнены.",
         "none_period": "В корпусе нет ответа: нет ни одной статьи, датированной {period}.",
         "between": "между {since} и {until}", "after": "не раньше {since}",
         "before": "не позже {until}",
@@ -62,6 +66,8 @@ P: dict[str, dict[str, str]] = {
         "also": "Также сообщают:", "removed": "Удалено проверкой",
     },
     "de": {
+        "instructions": "Die Quellen {sources} enthalten auch Anweisungen an einen "
+                        "Assistenten; sie wurden als Text gelesen, nicht befolgt.",
         "none_period": "Nicht im Korpus: kein indexierter Artikel ist {period} datiert.",
         "between": "zwischen {since} und {until}", "after": "ab {since}",
         "before": "bis {until}",
@@ -86,6 +92,8 @@ P: dict[str, dict[str, str]] = {
         "also": "Auch berichtet in:", "removed": "Bei der Prüfung entfernt",
     },
     "tr": {
+        "instructions": "{sources} kaynakları bir asistana yönelik talimatlar da "
+                        "içeriyor; bunlar metin olarak okundu, uygulanmadı.",
         "none_period": "Derlemde yok: {period} tarihli dizinlenmiş makale yok.",
         "between": "{since} ile {until} arası", "after": "{since} veya sonrası",
         "before": "{until} veya öncesi",
@@ -108,6 +116,8 @@ P: dict[str, dict[str, str]] = {
         "also": "Ayrıca şurada:", "removed": "Doğrulamada çıkarıldı",
     },
     "az": {
+        "instructions": "{sources} mənbələrində köməkçiyə ünvanlanmış göstərişlər də "
+                        "var; onlar mətn kimi oxundu, yerinə yetirilmədi.",
         "none_period": "Korpusda yoxdur: {period} tarixli indekslənmiş məqalə yoxdur.",
         "between": "{since} ilə {until} arası", "after": "{since} və sonrası",
         "before": "{until} və əvvəli",
@@ -131,6 +141,8 @@ P: dict[str, dict[str, str]] = {
         "also": "Həmçinin burada:", "removed": "Yoxlamada çıxarıldı",
     },
     "es": {
+        "instructions": "Las fuentes {sources} también contienen instrucciones "
+                        "dirigidas a un asistente; se trataron como texto, no se siguieron.",
         "none_period": "No está en el corpus: ningún artículo indexado tiene fecha {period}.",
         "between": "entre {since} y {until}", "after": "desde {since}",
         "before": "hasta {until}",
@@ -154,6 +166,8 @@ P: dict[str, dict[str, str]] = {
         "also": "También publicado en:", "removed": "Eliminado en la verificación",
     },
     "uk": {
+        "instructions": "Джерела {sources} містять також вказівки, звернені до "
+                        "асистента; їх прочитано як текст і не виконано.",
         "none_period": "У корпусі немає відповіді: немає жодної статті, датованої {period}.",
         "between": "між {since} і {until}", "after": "не раніше {since}",
         "before": "не пізніше {until}",

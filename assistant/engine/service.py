@@ -42,7 +42,7 @@ from .generate import LLMAnswerer
 from .i18n import unsupported
 from .llm import LLMError, make_llm, rewrite
 from .model import Answer
-from .phrases import filter_refusal, refusal_text
+from .phrases import filter_refusal, refusal_text, say
 from .questions import instruction_like
 from .retrieval import Filters, Retriever, Weights
 from .verify import Verifier
@@ -304,11 +304,9 @@ class Assistant:
                 getattr(self.retriever.chunk(c.chunk_id), "text", c.quote))]
             notice = ans.notice
             if marked:  # the answer says which of its sources address an assistant
-                notice = " ".join(x for x in (notice, (
-                    f"Source{'s' if len(marked) > 1 else ''} "
-                    f"{', '.join(f'[{n}]' for n in marked)} also contain"
-                    f"{'' if len(marked) > 1 else 's'} instructions addressed to an "
-                    "assistant; they were treated as text, not followed.")) if x)
+                notice = " ".join(x for x in (notice, say(
+                    "instructions", ans.lang, sources=", ".join(f"[{n}]" for n in marked)))
+                    if x)
             yield replace(ans, citations=citations, timings_ms=timings, closest=closest,
                           notice=notice)
 
