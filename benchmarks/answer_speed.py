@@ -1,23 +1,25 @@
 """Benchmark: index time, query latency and a table of answers on a corpus.
 
     python -m benchmarks.answer_speed [--corpus DIR] [--questions FILE.jsonl] [--markdown]
+                                      [--json OUT]
 
 Indexes into a fresh temporary store (so every article is embedded), then asks each question
 twice (the first pass warms caches) and prints p50/p95 latency and what came back; before
-that, times ``search`` once per question.
+that, times ``search`` once per question. ``--json`` also writes the figures
+(``benchmarks.figures`` reads them).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from assistant.engine.config import load_config
 from assistant.engine.service import Assistant
+from benchmarks.common import latency, write_json
 
 QUESTIONS = [
     ("en", "Who is the Secretary-General of the Organization of Turkic States?"),
@@ -49,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--corpus")
     p.add_argument("--questions", help='JSONL with {"question": ..., "lang": ...} lines')
     p.add_argument("--markdown", action="store_true", help="print the answers as a table")
+    p.add_argument("--json", metavar="OUT", help="also write the figures as JSON")
     args = p.parse_args(argv)
     questions = QUESTIONS
     if args.questions:
@@ -70,21 +73,31 @@ def main(argv: list[str] | None = None) -> None:
             app.search(q)
             search_ms.append((time.perf_counter() - t) * 1000)
         app.retriever._qcache.clear()
-        answers = [app.ask(q) for _, q in questions]  # warm caches (sentence vectors)
-        lat = []
+        answers, first_wall = [], []
+        for _, q in questions:  # first time asked; warms caches (sentence vectors)
+            t = time.perf_counter()
+            answers.append(app.ask(q))
+            first_wall.append((time.perf_counter() - t) * 1000)
+        again = []
         for _, q in questions:
             t = time.perf_counter()
             app.ask(q)
-            lat.append((time.perf_counter() - t) * 1000)
+            again.append((time.perf_counter() - t) * 1000)
         cold = [a.timings_ms["retrieve"] + a.timings_ms["answer"] for a in answers]
+    search, first, asked = latency(search_ms), latency(cold), latency(again)
     print(f"models loaded in {t_load:.1f} s; indexed {report.articles} articles "
           f"({report.chunks} chunks) in {report.seconds:.1f} s; first question {t_first:.2f} s")
-    print(f"search latency over {len(search_ms)} new questions: p50 "
-          f"{statistics.median(search_ms):.0f} ms, max {max(search_ms):.0f} ms")
-    p95 = sorted(lat)[int(0.95 * (len(lat) - 1))]
-    print(f"latency over {len(lat)} questions, first asked: p50 {statistics.median(cold):.0f} "
-          f"ms, max {max(cold):.0f} ms; asked again (cached vectors): p50 "
-          f"{statistics.median(lat):.0f} ms, p95 {p95:.0f} ms")
+    print(f"search latency over {search['n']} new questions: p50 {search['p50']:.0f} ms, "
+          f"p95 {search['p95']:.0f} ms, max {search['max']:.0f} ms")
+    print(f"latency over {first['n']} questions, first asked: p50 {first['p50']:.0f} ms, "
+          f"p95 {first['p95']:.0f} ms, max {first['max']:.0f} ms; asked again (cached "
+          f"vectors): p50 {asked['p50']:.0f} ms, p95 {asked['p95']:.0f} ms")
+    write_json(args.json, {
+        "questions": len(questions), "corpus": cfg.corpus, "embedders": list(cfg.embedders),
+        "load_s": round(t_load, 2), "articles": report.articles, "chunks": report.chunks,
+        "index_s": round(report.seconds, 2), "first_question_s": round(t_first, 2),
+        "search_ms": search, "ask_first_ms": first, "ask_first_wall_ms": latency(first_wall),
+        "ask_again_ms": asked})
     if args.markdown:
         print("\n| lang | question | answerable | answer (first 110 chars) | cited articles |")
         print("|---|---|---|---|---|")

@@ -1,6 +1,6 @@
 """Benchmark: answer latency of the HTTP API and the page, one chat alone and 20 at once.
 
-    python -m benchmarks.api_load [--clients 20] [--rounds 3]
+    python -m benchmarks.api_load [--clients 20] [--rounds 3] [--json OUT]
 
 Starts `python -m assistant serve` on the bundled corpus (a fresh temporary store), then
 runs the same conversations twice: one client at a time (the baseline), and ``--clients``
@@ -9,12 +9,11 @@ openai client) and the page's own endpoint (gradio_client). Every conversation h
 history, and every answer is checked for the fact its question asks (so cross-talk between
 sessions, or a failed request, is counted). Prints p50/p95 of the complete answer alone and
 under load, their ratio, failures, and the server's memory (RSS after the warm-up question
-and after the load), with the CPU.
+and after the load), with the CPU; ``--json`` also writes them, for ``benchmarks.figures``.
 """
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
 import threading
@@ -118,19 +117,13 @@ def server_memory(url: str) -> dict[str, int]:
     return common.proc_memory("0")  # none found: zeros
 
 
-def p(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 def main() -> int:
     from benchmarks.page_speed import running_server
-    from index.embedders.e5engine import cpu_features, cpu_model
 
     ap = common.bench_parser("python -m benchmarks.api_load", __doc__)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--json", metavar="OUT", help="also write the figures as JSON")
     args = ap.parse_args()
     corpus = ROOT / "corpus" / "articles"
     with tempfile.TemporaryDirectory() as tmp, running_server(
@@ -145,15 +138,20 @@ def main() -> int:
             fail_alone += failed
         loaded, fail_load = chats(url, args.clients, args.rounds)
         after = server_memory(url)
-    print(f"CPU: {cpu_model()}; flags: {' '.join(cpu_features())}")
+    one, many = common.latency(alone), common.latency(loaded)
+    print(f"CPU: {common.cpu_line()}")
     print(f"{'':22s}{'n':>5s}{'p50 ms':>9s}{'p95 ms':>9s}{'failed':>8s}")
-    for name, lat, failed in (("one chat alone", alone, fail_alone),
-                              (f"{args.clients} chats at once", loaded, fail_load)):
-        print(f"{name:22s}{len(lat):5d}{p(lat, 50):9.0f}{p(lat, 95):9.0f}{len(failed):8d}")
-    print(f"under load / alone: p50 x{p(loaded, 50) / p(alone, 50):.1f}, "
-          f"p95 x{p(loaded, 95) / p(alone, 95):.1f}")
+    for name, lat, failed in (("one chat alone", one, fail_alone),
+                              (f"{args.clients} chats at once", many, fail_load)):
+        print(f"{name:22s}{lat['n']:5d}{lat['p50']:9.0f}{lat['p95']:9.0f}{len(failed):8d}")
+    print(f"under load / alone: p50 x{many['p50'] / one['p50']:.1f}, "
+          f"p95 x{many['p95'] / one['p95']:.1f}")
     print("server memory, MB: after one question {VmRSS} (its own {RssAnon}, mapped files "
           "{RssFile}); after the load {0[VmRSS]}, peak {0[VmHWM]}".format(after, **idle))
+    common.write_json(args.json, {
+        "clients": args.clients, "rounds": args.rounds, "alone_ms": one, "load_ms": many,
+        "failed_alone": len(fail_alone), "failed_load": len(fail_load),
+        "memory_after_one_mb": idle, "memory_after_load_mb": after})
     for f in (fail_alone + fail_load)[:10]:
         print("  failed:", f, file=sys.stderr)
     return 1 if fail_alone or fail_load else 0

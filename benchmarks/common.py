@@ -1,10 +1,12 @@
 """What the benchmarks share: the XQuAD copy in ../shared, its loader, the argument parser
-they start from, and the way they run (a prepared process, one-line errors)."""
+they start from, the CPU in one line, latency figures and their JSON, and the way they run
+(a prepared process, one-line errors)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -49,6 +51,31 @@ def proc_memory(pid: int | str = "self") -> dict[str, int]:
     got = {ln.split(":")[0]: int(ln.split()[1]) // 1024 for ln in lines
            if ln.split(":")[0] in keys}
     return {k: got.get(k, 0) for k in keys}
+
+
+def cpu_line() -> str:
+    """The CPU in one line: /proc/cpuinfo's model name with its family and model numbers,
+    the SIMD features CPUID reports (what numpy, torch and onnxruntime dispatch on), the
+    cores this process may use."""
+    from index.embedders.e5engine import cpu_features, cpu_model
+
+    return (f"{cpu_model()}; {' '.join(cpu_features()) or 'no AVX2'}; "
+            f"{len(os.sched_getaffinity(0))} cores")
+
+
+def latency(values_ms: list[float]) -> dict:
+    """n, p50 (median), p95 (nearest rank, as eval's) and max of some timings in ms."""
+    from eval.metrics import median, percentile
+
+    return {"n": len(values_ms), "p50": median(values_ms), "p95": percentile(values_ms, 95),
+            "max": round(max(values_ms), 1) if values_ms else None}
+
+
+def write_json(path: str | Path | None, data: dict) -> None:
+    """A benchmark's figures for ``--json PATH`` (nothing when no path was given)."""
+    if path:
+        Path(path).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n",
+                              encoding="utf-8")
 
 
 def run(main: Callable[[], int | None]) -> None:

@@ -1,13 +1,14 @@
 """Benchmark: how fast the chat page shows an answer, in a real browser.
 
-    python -m benchmarks.page_speed [--corpus DIR] [--rounds N]
+    python -m benchmarks.page_speed [--corpus DIR] [--rounds N] [--json OUT]
 
 Starts `python -m assistant serve` on a fresh temporary store (indexing the corpus), opens
 the page in headless Chromium (Debian's /usr/bin/chromium, through Playwright; a dev
 dependency) and asks the questions of ``benchmarks.answer_speed``; for each it records the time from
 the click to the first streamed answer text and to the complete answer. The baseline is the
 same server's plain JSON endpoint (``/ask`` through gradio_client, no streaming), asked the
-same questions in the same run; figures are printed as medians, p95 and ratios to it.
+same questions in the same run; figures are printed as medians, p95 and ratios to it
+(``--json`` also writes them, for ``benchmarks.figures``).
 
 The browser tests (tests/ui) use the same helpers: ``running_server``, ``launch_chromium``,
 ``ask_in_page``.
@@ -18,7 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,26 +117,25 @@ def ask_in_page(pg, question: str) -> dict:
             "states": states}
 
 
-def _p95(xs: list[float]) -> float:
-    return sorted(xs)[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
-
-
 def main(argv: list[str] | None = None) -> int:
     from gradio_client import Client
     from playwright.sync_api import sync_playwright
 
     from benchmarks.answer_speed import QUESTIONS
+    from benchmarks.common import latency, write_json
 
     ap = argparse.ArgumentParser(prog="python -m benchmarks.page_speed", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default=str(ROOT / "corpus" / "articles"))
     ap.add_argument("--rounds", type=int, default=2, help="times each question is asked")
+    ap.add_argument("--json", metavar="OUT", help="also write the figures as JSON")
     args = ap.parse_args(argv)
     questions = [q for _, q in QUESTIONS]
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         with running_server(Path(args.corpus), Path(tmp) / "store", Path(tmp) / "log") as url:
-            print(f"server up in {time.perf_counter() - t0:.1f} s (indexing, models)")
+            server_up = time.perf_counter() - t0
+            print(f"server up in {server_up:.1f} s (indexing, models)")
             client = Client(url, verbose=False)
             api = []
             for _ in range(args.rounds):
@@ -157,15 +156,20 @@ def main(argv: list[str] | None = None) -> int:
                         done.append(r["complete_ms"])
                     pg.click("#clear")
                 browser.close()
-    base = statistics.median(api)
+    figures = {"api_ms": latency(api), "first_text_ms": latency(first),
+               "complete_ms": latency(done)}
+    base = figures["api_ms"]["p50"]
     print(f"{len(questions)} questions x {args.rounds} rounds, bundled corpus" if
           args.corpus.endswith("articles") else f"{len(questions)} questions x {args.rounds}")
     print(f"{'':34s}{'median ms':>10s}{'p95 ms':>9s}{'x /ask':>8s}")
-    for name, xs in (("/ask JSON endpoint (baseline)", api),
-                     ("page: first streamed answer text", first),
-                     ("page: complete answer", done)):
-        print(f"{name:34s}{statistics.median(xs):10.0f}{_p95(xs):9.0f}"
-              f"{statistics.median(xs) / base:8.2f}")
+    for name, key in (("/ask JSON endpoint (baseline)", "api_ms"),
+                      ("page: first streamed answer text", "first_text_ms"),
+                      ("page: complete answer", "complete_ms")):
+        x = figures[key]
+        print(f"{name:34s}{x['p50']:10.0f}{x['p95']:9.0f}{x['p50'] / base:8.2f}")
+    write_json(args.json, {"questions": len(questions), "rounds": args.rounds,
+                           "corpus": args.corpus, "server_up_s": round(server_up, 1),
+                           **figures})
     return 0
 
 
