@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from corpus import UsageError
 
 from .runner import HEADLINE
+
+# The committed baseline of the shipped test set on the bundled corpus, and the default
+# tolerance: the largest spread across CPUs and e5 backends (eval/gate_spread.json) plus one
+# question.
+BASELINE = Path(__file__).resolve().parent / "baseline.json"
+TOLERANCE = 0.06
 
 
 def load_baseline(path: str | Path) -> dict:
@@ -26,20 +33,65 @@ def load_baseline(path: str | Path) -> dict:
     return summary
 
 
+@dataclass(frozen=True)
+class Change:
+    """One headline metric that differs from the baseline."""
+
+    metric: str
+    old: float
+    new: float
+    worse: float  # how much worse (negative: better), whichever way the metric points
+
+    def line(self, judged: bool = True) -> str:
+        """"must_mention: 0.484 -> 0.404 (-0.080) worse" (without the judgement: no last word)."""
+        line = f"{self.metric}: {self.old:.3f} -> {self.new:.3f} ({self.new - self.old:+.3f})"
+        return line + (" worse" if self.worse > 0 else " better") if judged else line
+
+    def words(self) -> str:
+        """"must_mention fell 0.080 (0.484 → 0.404)"."""
+        moved = "rose" if self.new > self.old else "fell"
+        return (f"{self.metric} {moved} {abs(self.new - self.old):.3f} "
+                f"({self.old:.3f} → {self.new:.3f})")
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A summary checked against a baseline: every change, and those beyond the tolerance."""
+
+    baseline: str  # where the baseline came from, as shown to the reader
+    tolerance: float
+    changes: tuple[Change, ...]
+    regressions: tuple[Change, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.regressions
+
+    def words(self) -> str:
+        """"gate: passed against baseline.json (tolerance 0.06)", or what made it fail."""
+        against = f"against {self.baseline} (tolerance {self.tolerance:g})"
+        if self.passed:
+            return f"gate: passed {against}"
+        return f"gate: FAILED {against}: " + "; ".join(c.words() for c in self.regressions)
+
+
+def check(summary: dict, baseline: dict, tolerance: float = TOLERANCE,
+          name: str = "the baseline") -> Gate:
+    """The gate's verdict on ``summary``: a headline metric may not be worse than in
+    ``baseline`` by more than ``tolerance``."""
+    changes = []
+    for key, higher_is_better in HEADLINE.items():
+        new, old = summary.get(key), baseline.get(key)
+        if new is None or old is None or abs(new - old) < 1e-9:
+            continue
+        changes.append(Change(key, old, new, (old - new) if higher_is_better else (new - old)))
+    return Gate(name, tolerance, tuple(changes),
+                tuple(c for c in changes if c.worse > tolerance))
+
+
 def compare(summary: dict, baseline: dict, tolerance: float) -> tuple[list[str], list[str]]:
     """(lines describing every change, lines for headline metrics that regressed beyond
     ``tolerance``)."""
-    changes, regressions = [], []
-    for key, higher_is_better in HEADLINE.items():
-        new, old = summary.get(key), baseline.get(key)
-        if new is None or old is None:
-            continue
-        delta = new - old
-        worse = -delta if higher_is_better else delta
-        if abs(delta) < 1e-9:
-            continue
-        line = f"{key}: {old:.3f} -> {new:.3f} ({delta:+.3f})"
-        changes.append(line + (" worse" if worse > 0 else " better"))
-        if worse > tolerance:
-            regressions.append(line)
-    return changes, regressions
+    gate = check(summary, baseline, tolerance)
+    return ([c.line() for c in gate.changes],
+            [c.line(judged=False) for c in gate.regressions])

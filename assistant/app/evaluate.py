@@ -1,18 +1,22 @@
 """`assistant eval` and `assistant import-*`: the app composes eval with the engine.
 
 eval scores any callable that speaks the answer contract; here that callable is the
-in-process Assistant. The command and the page's Evaluation tab share ``run_on``.
+in-process Assistant. The command and the page's Evaluation tab both call ``evaluate``, and
+show what it returns through the same functions (``Evaluation.text``, ``Evaluation.html``):
+one code path, the same figures.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus import AssistantError
 from corpus.jsonl import write_atomic
-from eval import by_language, compare, load_baseline, load_testset, run, summarize
-from eval.report import render, text_table, write_report
+from eval import Gate, Record, by_language, check, load_baseline, load_testset, run, summarize
+from eval.explain import question_rows
+from eval.report import render, report_body, text_report, write_report
 from eval.testset import SEED
 
 from .progress import ensure_indexed
@@ -35,33 +39,114 @@ def run_on(app, items: list, guard=lambda call: call, progress: bool = True) -> 
     )
 
 
+@dataclass
+class Evaluation:
+    """One run of a test set: its records, summaries and gate verdict, and the ways to show
+    them (the command prints ``text``, the report is ``page``, the tab shows ``html``)."""
+
+    testset: Path
+    records: list[Record]
+    summary: dict
+    per_lang: dict[str, dict]
+    gate: Gate | None = None
+    titles: dict[str, str] = field(default_factory=dict)  # article id -> title
+    missing: set[str] = field(default_factory=set)  # expected article ids not in the index
+
+    @property
+    def notes(self) -> list[str]:
+        if not self.missing:
+            return []
+        return [f"{len(self.missing)} expected article id(s) are not in this index (e.g. "
+                f"{sorted(self.missing)[0]}): this test set was written for another corpus."]
+
+    def text(self, limit: int | None = 10) -> str:
+        """Every metric, the verdict line, the first ``limit`` failures with reasons."""
+        lines = [text_report(self.summary, self.per_lang, self.records, self.gate,
+                             self.titles, limit)]
+        return "\n".join(lines + [f"⚠️ {n}" for n in self.notes])
+
+    def html(self, charts: bool = True) -> str:
+        """The report as an HTML fragment (``div.ev-report``, styles included)."""
+        return report_body(self.summary, self.per_lang, self.records, self.gate, self.titles,
+                           self.notes, charts)
+
+    def page(self) -> str:
+        """The standalone report page (the same fragment under a title)."""
+        return render(self.summary, self.per_lang, self.records,
+                      f"Evaluation: {self.testset.name}", self.gate, self.titles, self.notes)
+
+    def rows(self) -> list[list]:
+        """One row per question, failures first, headed by ``QUESTION_HEADERS``."""
+        return question_rows(self.records, self.titles)
+
+    def to_json(self, config: dict) -> str:
+        return json.dumps({"summary": self.summary, "by_language": self.per_lang,
+                           "config": {"testset": str(self.testset), **config},
+                           "records": [r.to_dict() for r in self.records]},
+                          ensure_ascii=False, indent=1)
+
+
+def evaluate(app, testset: str | Path | None = None, baseline: str | Path | None = None,
+             tolerance: float | None = None, guard=lambda call: call,
+             progress: bool = True) -> Evaluation:
+    """Run a test set (default: the shipped one) on an indexed Assistant, from the state a
+    fresh process has: models loaded by the same warm-up, no answer caches from questions
+    asked before (a cached sentence vector differs slightly with the texts it was encoded
+    beside, and the page's app has answered its warm-up and its visitors). ``baseline``, a
+    summary saved with --json, adds the gate's verdict."""
+    from eval.gate import TOLERANCE
+
+    path = Path(testset or SEED)
+    items = load_testset(path)  # check the input before loading models
+    base = load_baseline(baseline) if baseline else None
+
+    def start() -> None:
+        app.search("warm-up")  # load models and indexes before the first timed question
+        app.forget_answers()
+
+    guard(start)()
+    records = run_on(app, items, guard=guard, progress=progress)
+    summary = summarize(records)
+    tolerance = TOLERANCE if tolerance is None else tolerance
+    gate = check(summary, base, tolerance, _shown(baseline)) if base is not None else None
+    cat = app.catalogue()
+    known = {a["id"] for a in cat}
+    return Evaluation(path, records, summary, by_language(records), gate,
+                      {a["id"]: a["title"] for a in cat if a.get("title")},
+                      {d for it in items for d in it.expected_docs} - known)
+
+
+def _shown(path) -> str:
+    """A baseline's path as the reader gave it; a long absolute one by its name."""
+    return Path(path).name if Path(path).is_absolute() else str(path)
+
+
+def page_result(ev: Evaluation, charts: bool = True) -> tuple[str, list[list]]:
+    """What the page's Evaluation tab shows: the report fragment and the per-question rows
+    (headers ``QUESTION_HEADERS``)."""
+    return ev.html(charts), ev.rows()
+
+
 def run_eval(args, cfg) -> int:
     from assistant.engine.service import Assistant
 
     testset = args.testset or SEED
-    items = load_testset(testset)  # check the input before loading models
-    baseline = load_baseline(args.baseline) if args.baseline else None
+    load_testset(testset)  # check the input (and the baseline) before loading models
+    if args.baseline:
+        load_baseline(args.baseline)
     app = Assistant(cfg)
     ensure_indexed(app)
-    app.search("warm-up")  # load models and indexes before the first timed question
-    records = run_on(app, items)
-    summary, per_lang = summarize(records), by_language(records)
-    print(text_table(summary, per_lang))
-    changes, regressions = ([], [])
-    if baseline is not None:
-        changes, regressions = compare(summary, baseline, args.tolerance)
+    ev = evaluate(app, testset, args.baseline, args.tolerance)
+    print(ev.text())
+    if ev.gate is not None:
         print(f"\nagainst {args.baseline} (tolerance {args.tolerance}):")
-        print("\n".join(f"  {c}" for c in changes) or "  no change")
+        print("\n".join(f"  {c.line()}" for c in ev.gate.changes) or "  no change")
     if args.json:
-        out = {"summary": summary, "by_language": per_lang,
-               "config": {"testset": str(testset), **cfg.to_dict()},
-               "records": [r.to_dict() for r in records]}
-        write_atomic(args.json, json.dumps(out, ensure_ascii=False, indent=1))
+        write_atomic(args.json, ev.to_json(cfg.to_dict()))
     if args.report:
-        page = write_report(args.report, render(summary, per_lang, records,
-                                                f"Evaluation: {Path(testset).name}", changes))
-        print(f"\nreport: {page}")
-    if regressions:
+        print(f"\nreport: {write_report(args.report, ev.page())}")
+    if ev.gate is not None and not ev.gate.passed:
+        regressions = [c.line(judged=False) for c in ev.gate.regressions]
         raise RegressionError(
             f"{len(regressions)} headline metric(s) fell more than {args.tolerance} below the "
             f"baseline ({'; '.join(regressions)}): fix the regression or, if intended, save a "

@@ -113,6 +113,12 @@ class SentenceVectors:
                 self._cache[(e.name, t)] = v
         return np.stack([self._cache[(e.name, t)] for t in texts])
 
+    def clear(self) -> None:
+        """Forget every cached vector. An e5 vector depends a little on the texts it was
+        encoded with (a batch shares the int8 activation scales and its padding), so what is
+        cached depends on the questions asked before; after this it does not."""
+        self._cache.clear()
+
 
 def cosines(embedders: list[Embedder], vectors: SentenceVectors, sents: list[Sentence],
             qvecs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -191,6 +191,16 @@ class Assistant:
         self._drop_retriever()
         self.store.close()
 
+    def forget_answers(self) -> None:
+        """Start answering as a fresh process does: no cached sentence vectors, follow-up
+        antecedents or rewrites. Cached sentence vectors were encoded beside other texts and
+        differ slightly with them, so without this an answer can depend on the questions
+        asked before (an evaluation starts here, so the page and the command score alike)."""
+        if self._answerer is not None:
+            self._answerer.vectors.clear()  # the LLM mode's verifier shares them
+        self._antecedents.clear()
+        self._rewrites.clear()
+
     def _fresh(self) -> None:
         """Reopen the store if an ``index`` run (in any process) changed it since it was
         opened: Chroma caches its vector index per process, and a stale one fails."""

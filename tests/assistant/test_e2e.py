@@ -1,6 +1,7 @@
 """The real entry point end to end: index, ask --json, offline, and the running Gradio app."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -154,13 +155,19 @@ def test_eval_report_json_and_gate(cli_store, tmp_path):
                   str(tmp_path / "report"), "--baseline", str(ROOT / "eval" / "baseline.json"))
     assert res.returncode == 0, res.stderr
     assert "evaluating" in res.stderr and "refusal_accuracy" in res.stdout
+    # the verdict line, then the failures with their reasons
+    verdict = re.search(r"^(\d+)/(\d+) passed \(\d+ %\); gate: passed against .*baseline.json",
+                        res.stdout, re.M)
+    assert verdict and re.search(r"^failures \(\d+\): ", res.stdout, re.M)
     data = json.loads(out.read_text())
     assert data["summary"]["questions"] == len(data["records"]) >= 40
     assert {"de", "en", "ru", "tr"} <= set(data["by_language"])
     rec = data["records"][0]
     assert {"answer", "metrics", "passed", "ranked_docs", "latency_ms"} <= set(rec)
     page = (tmp_path / "report" / "index.html").read_text()
-    assert "Questions (failures first)" in page and "data:image/png;base64," in page
+    assert verdict.group(0) in page and "data:image/png;base64," in page
+    assert int(verdict.group(1)) == sum(r["passed"] for r in data["records"])
+    assert page.index("Failures (") < page.index("<summary>Passed (") < page.index("Charts")
     better = tmp_path / "better.json"
     better.write_text(json.dumps({"summary": {**data["summary"], "must_mention": 0.99}}))
     res = run_cli("eval", "--store", str(cli_store), "--baseline", str(better))

@@ -46,7 +46,6 @@ from .render import (
     answer_html,
     corpus_html,
     error_html,
-    eval_html,
     index_status,
     sources_html,
 )
@@ -243,22 +242,18 @@ class Page:
         return msg + "".join(f"<br>⚠️ {html.escape(n)}" for n in notes), bool(added)
 
     # -- evaluation tab ------------------------------------------------------------------
-    def evaluate(self, which: str, uploaded, progress):
-        from eval import by_language, load_testset, summarize
-        from eval.report import cell, headline_html
+    def evaluate(self, which: str, uploaded, progress) -> tuple[str, list[list]]:
+        """The report of the command (``assistant eval``), from the same code: the verdict
+        line, failures first with their reasons, the glossary; and one row per question."""
+        from eval.gate import BASELINE
         from eval.testset import SEED
 
-        from ..evaluate import run_on
+        from ..evaluate import evaluate, page_result
 
-        path = SEED
-        if which != "shipped":
-            if not uploaded:
-                raise UsageError("no test set uploaded: choose a .jsonl file in the test-set "
-                                 "format, or pick the shipped test set.")
-            path = Path(uploaded)
-        items = load_testset(path)
-        known = {a["id"] for a in self.app.catalogue()}
-        missing = {d for it in items for d in it.expected_docs} - known
+        if which != "shipped" and not uploaded:
+            raise UsageError("no test set uploaded: choose a .jsonl file in the test-set "
+                             "format, or pick the shipped test set.")
+        path = SEED if which == "shipped" else Path(uploaded)
 
         def locked(fn):
             def call(*args, **kw):
@@ -267,15 +262,9 @@ class Page:
             return call
 
         progress(0, desc="evaluating")
-        records = run_on(self.app, items, guard=locked)
-        summary, per_lang = summarize(records), by_language(records)
-        report = eval_html(Path(path).name, summary, headline_html(summary, per_lang), missing)
-        rows = [[r.item.id, r.item.lang, r.item.question, "yes" if r.passed else "no",
-                 "refused" if r.scores["refused"] else "answered",
-                 cell(r.scores.get("hit@5")), cell(r.scores.get("citation_recall")),
-                 round(r.latency_ms), r.answer["answer"][:300]] for r in records]
-        return report, rows
-
+        ev = evaluate(self.app, path, baseline=BASELINE if which == "shipped" else None,
+                      guard=locked)
+        return page_result(ev)
 
     # -- the events, as the layout wires them --------------------------------------------
     def on_load(self):

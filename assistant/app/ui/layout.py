@@ -15,6 +15,7 @@ import gradio as gr
 
 from assistant.engine.service import Assistant
 from corpus.formats import SUFFIXES
+from eval.explain import QUESTION_HEADERS
 
 from .callbacks import UPLOAD_FOLDER, Page
 from .examples import MAX_EXAMPLES
@@ -93,13 +94,13 @@ def _eval_tab() -> SimpleNamespace:
                       ("Uploaded test set", "uploaded")], value="shipped", label="Test set",
                      elem_id="eval-which")
     testset = gr.File(label="Test set (.jsonl)", file_types=[".jsonl"], type="filepath",
-                      elem_id="eval-upload")
+                      elem_id="eval-upload", visible=False)  # shown for "Uploaded"
     run = gr.Button("Run evaluation", variant="primary", elem_id="eval-run")
     status = gr.Markdown(elem_id="eval-status")
     headline = gr.HTML(elem_id="eval-headline")
-    results = gr.Dataframe(headers=["id", "lang", "question", "passed", "outcome", "hit@5",
-                                    "citation recall", "ms", "answer"],
-                           interactive=False, wrap=True, elem_id="eval-results")
+    with gr.Accordion("Every question (sortable table)", open=False):
+        results = gr.Dataframe(headers=QUESTION_HEADERS, interactive=False, wrap=True,
+                               elem_id="eval-results")
     return SimpleNamespace(which=which, testset=testset, run=run, status=status,
                            headline=headline, results=results)
 
@@ -128,6 +129,8 @@ def _wire(demo, page: Page, turns, overview, chat: SimpleNamespace, corpus: Simp
                          api_visibility="private", concurrency_limit=1, concurrency_id="index")
     corpus.upload.click(page.upload_clicked, corpus.files, [corpus.status, *loaded],
                         api_visibility="private", concurrency_limit=1, concurrency_id="index")
+    ev.which.change(lambda which: gr.update(visible=which == "uploaded"), ev.which, ev.testset,
+                    api_visibility="private")
     ev.run.click(page.evaluate_clicked, [ev.which, ev.testset],
                  [ev.headline, ev.results, ev.status], api_visibility="private",
                  concurrency_limit=1)

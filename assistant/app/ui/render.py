@@ -236,14 +236,5 @@ def index_status(report) -> str:
             f"in {report.seconds:.1f} s.{skipped}")
 
 
-def eval_html(testset: str, summary: dict, table: str, missing: set[str]) -> str:
-    """The Evaluation tab's result: the test set, how many passed, the metrics table."""
-    warn = (f"<p>⚠️ {len(missing)} expected article id(s) are not in this index (e.g. "
-            f"{escape(sorted(missing)[0])}): this test set was written for another "
-            "corpus.</p>" if missing else "")
-    return (f"<p>Test set <code>{escape(testset)}</code>: {summary['questions']} questions, "
-            f"passed {summary['passed']:.3f}.</p>{warn}{table}")
-
-
 def error_html(exc: Exception) -> str:
     return f"⚠️ {escape(str(exc))}"
