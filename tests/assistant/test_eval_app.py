@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.app.evaluate import QUESTION_HEADERS, evaluate, page_result
+from assistant.app.evaluate import evaluate, page_result
 from eval import verdict
+from eval.explain import QUESTION_HEADERS
 from eval.gate import BASELINE
 
 pytestmark = pytest.mark.slow
