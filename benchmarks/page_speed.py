@@ -104,6 +104,9 @@ def launch_chromium(playwright):
 def ask_in_page(pg, question: str) -> dict:
     """Ask through the text box and wait for the complete answer (or refusal); returns the
     ms to the first answer text and to the complete answer, and every state seen."""
+    # the page's load event has filled the overview: the chat is mounted for good
+    pg.wait_for_selector("#overview .overview", timeout=WAIT_MS)
+    pg.wait_for_selector("#chat", timeout=WAIT_MS)
     pg.fill("#question textarea", question)
     n0 = pg.evaluate(WATCH_JS)
     pg.click("#ask")
