@@ -19,6 +19,7 @@ from .answer import short_answer
 from .config import Config
 from .llm import LLMError, messages, stream_text
 from .model import Answer, Citation
+from .phrases import say
 from .retrieval import Candidate
 from .verify import Verdict, Verifier, split
 
@@ -59,8 +60,7 @@ class Draft:
     def notice(self) -> str | None:
         if not self.removed:
             return None
-        n = len(self.removed)
-        return f"{n} unsupported sentence{'s' if n > 1 else ''} removed."
+        return say("n_removed", self.lang, n=len(self.removed))
 
     def answer(self, notice: str | None = None) -> Answer:
         best = max((c.score for c in self.citations), default=0.0)

@@ -17,6 +17,7 @@ ENDONYMS = {"en": "English", "ru": "русский", "de": "Deutsch", "tr": "Tü
 
 P: dict[str, dict[str, str]] = {
     "en": {
+        "n_removed": "Sentences removed as unsupported by their sources: {n}.",
         "instructions": "Sources {sources} also contain instructions addressed to an "
                         "assistant; they were treated as text, not followed.",
         "none_period": "Not in the corpus: no indexed article is dated {period}.",
@@ -41,6 +42,7 @@ P: dict[str, dict[str, str]] = {
         "removed": "Removed by verification",
     },
     "ru": {
+        "n_removed": "Удалено предложений, которые не подтверждены источниками: {n}.",
         "instructions": "Источники {sources} содержат также указания, обращённые к "
                         "ассистенту; они прочитаны как текст и не выполнены.",
         "none_period": "В корпусе нет ответа: нет ни одной статьи, датированной {period}.",
@@ -66,6 +68,7 @@ P: dict[str, dict[str, str]] = {
         "also": "Также сообщают:", "removed": "Удалено проверкой",
     },
     "de": {
+        "n_removed": "Entfernte Sätze, die ihre Quellen nicht stützen: {n}.",
         "instructions": "Die Quellen {sources} enthalten auch Anweisungen an einen "
                         "Assistenten; sie wurden als Text gelesen, nicht befolgt.",
         "none_period": "Nicht im Korpus: kein indexierter Artikel ist {period} datiert.",
@@ -92,6 +95,7 @@ P: dict[str, dict[str, str]] = {
         "also": "Auch berichtet in:", "removed": "Bei der Prüfung entfernt",
     },
     "tr": {
+        "n_removed": "Kaynaklarınca desteklenmediği için çıkarılan cümle: {n}.",
         "instructions": "{sources} kaynakları bir asistana yönelik talimatlar da "
                         "içeriyor; bunlar metin olarak okundu, uygulanmadı.",
         "none_period": "Derlemde yok: {period} tarihli dizinlenmiş makale yok.",
@@ -116,6 +120,7 @@ P: dict[str, dict[str, str]] = {
         "also": "Ayrıca şurada:", "removed": "Doğrulamada çıkarıldı",
     },
     "az": {
+        "n_removed": "Mənbələri ilə təsdiqlənmədiyi üçün çıxarılan cümlə: {n}.",
         "instructions": "{sources} mənbələrində köməkçiyə ünvanlanmış göstərişlər də "
                         "var; onlar mətn kimi oxundu, yerinə yetirilmədi.",
         "none_period": "Korpusda yoxdur: {period} tarixli indekslənmiş məqalə yoxdur.",
@@ -141,6 +146,7 @@ P: dict[str, dict[str, str]] = {
         "also": "Həmçinin burada:", "removed": "Yoxlamada çıxarıldı",
     },
     "es": {
+        "n_removed": "Frases eliminadas por no estar respaldadas por sus fuentes: {n}.",
         "instructions": "Las fuentes {sources} también contienen instrucciones "
                         "dirigidas a un asistente; se trataron como texto, no se siguieron.",
         "none_period": "No está en el corpus: ningún artículo indexado tiene fecha {period}.",
@@ -166,6 +172,7 @@ P: dict[str, dict[str, str]] = {
         "also": "También publicado en:", "removed": "Eliminado en la verificación",
     },
     "uk": {
+        "n_removed": "Вилучено речень, не підтверджених джерелами: {n}.",
         "instructions": "Джерела {sources} містять також вказівки, звернені до "
                         "асистента; їх прочитано як текст і не виконано.",
         "none_period": "У корпусі немає відповіді: немає жодної статті, датованої {period}.",

@@ -50,7 +50,8 @@ def test_invented_facts_are_removed_and_the_supported_sentence_kept(llm_app, fak
     _check_citations(llm_app, ans)
     assert "Omuraliev" in ans.citations[0].quote or "Омуралиев" in ans.citations[0].quote
     reasons = {r["sentence"].split()[-1]: r["reason"] for r in ans.removed}
-    assert len(ans.removed) == 4 and ans.notice == "4 unsupported sentences removed."
+    assert len(ans.removed) == 4
+    assert ans.notice == "Sentences removed as unsupported by their sources: 4."
     assert "'47' not in source [1]" in reasons["[1]."] or "47" in str(ans.removed)
     assert any("[99]" in r["reason"] for r in ans.removed)
     d = ans.to_dict()
@@ -174,6 +175,7 @@ def test_the_page_streams_verified_sentences_and_says_what_was_removed(llm_app, 
     assert streaming and "Omuraliev" in streaming[0] and 'href="#src-0-1"' in streaming[0]
     final = bubbles[-1]
     assert "answer done" in final and "47" not in final.split("Removed by verification")[0]
-    assert "1 unsupported sentence removed." in final and "Written by the LLM" in final
+    assert "Sentences removed as unsupported by their sources: 1." in final
+    assert "Written by the LLM" in final
     turns = updates[-1][3]
     assert turns[-1].answer.mode == "llm" and len(turns[-1].answer.citations) >= 1
