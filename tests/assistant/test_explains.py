@@ -8,6 +8,7 @@ import json
 import re
 from types import SimpleNamespace
 
+import gradio as gr
 import pytest
 
 from assistant.app.ui.callbacks import Page
@@ -112,7 +113,7 @@ class FakeApp:
     def __init__(self, cat, options):
         self.cat, self.options = cat, options
         self.config = SimpleNamespace(store="/nonexistent", corpus="/corpus")
-        self.store = SimpleNamespace(generation=lambda: None)
+        self.store = SimpleNamespace(generation=lambda: None, remote=False)
 
     def catalogue(self):
         return self.cat
@@ -132,6 +133,16 @@ def test_the_source_filter_says_why_it_is_empty():
     _, sources, *_rest, overview, b1, b2, b3, b4 = page.on_load()
     assert sources["interactive"] is True and sources["choices"] == ["news/"]
     assert b1["visible"] and not b2["visible"]  # one language, one example
+    assert len(page.on_load()) == Page.LOADED
+
+
+def test_an_upload_that_adds_nothing_leaves_every_loaded_component_alone(tmp_path):
+    page = Page(FakeApp([article("x", "de")], []))
+    page.app.config.corpus = str(tmp_path)
+    for files in (None, [str(tmp_path / "notes.exe")]):  # no file; not an article file
+        out = page.upload_clicked(files)
+        assert len(out) == 1 + Page.LOADED  # the status, then every output of on_load
+        assert all(o == gr.skip() for o in out[1:])
 
 
 def test_exports_say_a_refusal_once_and_keep_every_citation():

@@ -267,9 +267,11 @@ class Page:
         return page_result(ev)
 
     # -- the events, as the layout wires them --------------------------------------------
+    LOADED = 5 + MAX_EXAMPLES  # the components ``on_load`` fills
+
     def on_load(self):
         """What is indexed, example questions, filter choices and the corpus tab, fresh for
-        each visit."""
+        each visit (``LOADED`` values)."""
         lang_choices, source_choices = self.filter_choices()
         summary, table = self.corpus_summary()
         cat = self.app.catalogue()
@@ -291,9 +293,9 @@ class Page:
         try:
             msg, added = self.upload(files)
         except AssistantError as exc:
-            return (error_html(exc), *[gr.skip()] * 4)
+            return (error_html(exc), *[gr.skip()] * self.LOADED)
         if not added:
-            return (msg, *[gr.skip()] * 4)
+            return (msg, *[gr.skip()] * self.LOADED)
         return (f"{msg}<br>{self.reindex(progress)}", *self.on_load())
 
     def evaluate_clicked(self, which, uploaded,
