@@ -17,6 +17,8 @@ ENDONYMS = {"en": "English", "ru": "русский", "de": "Deutsch", "tr": "Tü
 
 P: dict[str, dict[str, str]] = {
     "en": {
+        "searching": "Searching the corpus…",
+        "busy": "The index is busy (re-indexing or evaluating); your question is next…",
         "n_removed": "Sentences removed as unsupported by their sources: {n}.",
         "instructions": "Sources {sources} also contain instructions addressed to an "
                         "assistant; they were treated as text, not followed.",
@@ -42,6 +44,8 @@ P: dict[str, dict[str, str]] = {
         "removed": "Removed by verification",
     },
     "ru": {
+        "searching": "Ищу в корпусе…",
+        "busy": "Индекс занят (переиндексация или оценка); ваш вопрос следующий…",
         "n_removed": "Удалено предложений, которые не подтверждены источниками: {n}.",
         "instructions": "Источники {sources} содержат также указания, обращённые к "
                         "ассистенту; они прочитаны как текст и не выполнены.",
@@ -68,6 +72,9 @@ P: dict[str, dict[str, str]] = {
         "also": "Также сообщают:", "removed": "Удалено проверкой",
     },
     "de": {
+        "searching": "Suche im Korpus…",
+        "busy": "Der Index ist belegt (Neuindexierung oder Evaluation); Ihre Frage ist als "
+                "Nächstes dran…",
         "n_removed": "Entfernte Sätze, die ihre Quellen nicht stützen: {n}.",
         "instructions": "Die Quellen {sources} enthalten auch Anweisungen an einen "
                         "Assistenten; sie wurden als Text gelesen, nicht befolgt.",
@@ -95,6 +102,8 @@ P: dict[str, dict[str, str]] = {
         "also": "Auch berichtet in:", "removed": "Bei der Prüfung entfernt",
     },
     "tr": {
+        "searching": "Derlemde aranıyor…",
+        "busy": "Dizin meşgul (yeniden dizinleme veya değerlendirme); sıradaki soru sizinki…",
         "n_removed": "Kaynaklarınca desteklenmediği için çıkarılan cümle: {n}.",
         "instructions": "{sources} kaynakları bir asistana yönelik talimatlar da "
                         "içeriyor; bunlar metin olarak okundu, uygulanmadı.",
@@ -120,6 +129,9 @@ P: dict[str, dict[str, str]] = {
         "also": "Ayrıca şurada:", "removed": "Doğrulamada çıkarıldı",
     },
     "az": {
+        "searching": "Korpusda axtarılır…",
+        "busy": "İndeks məşğuldur (yenidən indeksləmə və ya qiymətləndirmə); növbəti sual "
+                "sizinkidir…",
         "n_removed": "Mənbələri ilə təsdiqlənmədiyi üçün çıxarılan cümlə: {n}.",
         "instructions": "{sources} mənbələrində köməkçiyə ünvanlanmış göstərişlər də "
                         "var; onlar mətn kimi oxundu, yerinə yetirilmədi.",
@@ -146,6 +158,8 @@ P: dict[str, dict[str, str]] = {
         "also": "Həmçinin burada:", "removed": "Yoxlamada çıxarıldı",
     },
     "es": {
+        "searching": "Buscando en el corpus…",
+        "busy": "El índice está ocupado (reindexando o evaluando); su pregunta va a continuación…",
         "n_removed": "Frases eliminadas por no estar respaldadas por sus fuentes: {n}.",
         "instructions": "Las fuentes {sources} también contienen instrucciones "
                         "dirigidas a un asistente; se trataron como texto, no se siguieron.",
@@ -172,6 +186,8 @@ P: dict[str, dict[str, str]] = {
         "also": "También publicado en:", "removed": "Eliminado en la verificación",
     },
     "uk": {
+        "searching": "Шукаю в корпусі…",
+        "busy": "Індекс зайнятий (переіндексація або оцінювання); ваше питання наступне…",
         "n_removed": "Вилучено речень, не підтверджених джерелами: {n}.",
         "instructions": "Джерела {sources} містять також вказівки, звернені до "
                         "асистента; їх прочитано як текст і не виконано.",

@@ -121,6 +121,9 @@ class FakeApp:
     def source_options(self):
         return self.options
 
+    def source_filter(self, sources):
+        return None
+
 
 def test_the_source_filter_says_why_it_is_empty():
     page = Page(FakeApp([article(a) for a in BUNDLED_IDS], []))
@@ -162,3 +165,19 @@ def test_exports_say_a_refusal_once_and_keep_every_citation():
     assert (one["citations"][0]["start"], one["citations"][0]["end"]) == (10, 10 + len(quote))
     assert two["answerable"] is False and two["filters"] == "ru" and two["answer"] == NOT_FOUND[
         "ru"]
+
+
+def test_the_waiting_line_follows_the_question_and_a_closed_page_frees_the_store():
+    page = Page(FakeApp([article("x")], []))
+    asking = page.respond("Кто возглавляет ОТГ сегодня?", [], [], "", "", [])
+    first = next(asking)
+    assert say("searching", "ru") in first[0][-1]["content"] and page.lock.locked()
+    asking.close()  # the browser went away before retrieval: the store is given back
+    assert not page.lock.locked()
+    page.lock.acquire()  # a re-index holds the store
+    try:
+        first = next(page.respond("Wer leitet die Organisation der Turkstaaten?", [], [], "",
+                                  "", []))
+        assert say("busy", "de") in first[0][-1]["content"]
+    finally:
+        page.lock.release()

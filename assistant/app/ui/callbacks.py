@@ -32,6 +32,7 @@ from assistant.engine.conversation import (
     conversation_markdown,
     feedback_record,
 )
+from assistant.engine.phrases import say
 from assistant.engine.retrieval import Filters
 from assistant.engine.service import Assistant
 from corpus import AssistantError, UsageError
@@ -39,6 +40,7 @@ from corpus.citations import marker_numbers
 from corpus.dates import check_date
 from corpus.formats import SUFFIXES
 from corpus.jsonl import write_atomic
+from corpus.lang import detect_lang
 
 from .examples import MAX_EXAMPLES, example_questions, overview_html, sources_hint
 from .render import (
@@ -115,14 +117,18 @@ class Page:
         except AssistantError as exc:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), error_html(exc), *SKIP2
             return
-        pending = self.history(turns) + [
-            _question(message),
-            {"role": "assistant", "content": '<div class="pending">Searching the corpus…</div>'}]
+        lang = detect_lang(message)  # the waiting line in the question's language too
         waiting = not self.lock.acquire(blocking=False)
-        if waiting:
-            pending[-1]["content"] = ('<div class="pending">The index is busy (re-indexing or '
-                                      "evaluating); your question is next…</div>")
-        yield pending, gr.skip(), "", turns, "", *SKIP2
+        pending = self.history(turns) + [_question(message), {
+            "role": "assistant",
+            "content": f'<div class="pending">{say("busy" if waiting else "searching", lang)}'
+                       "</div>"}]
+        try:
+            yield pending, gr.skip(), "", turns, "", *SKIP2
+        except GeneratorExit:  # the browser left before retrieval: give the store back
+            if not waiting:
+                self.lock.release()
+            raise
         if waiting:
             self.lock.acquire()
         try:
