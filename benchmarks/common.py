@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from corpus.jsonl import write_atomic
+
 XQUAD_DIR = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "xquad"
 
 
@@ -74,8 +76,7 @@ def latency(values_ms: list[float]) -> dict:
 def write_json(path: str | Path | None, data: dict) -> None:
     """A benchmark's figures for ``--json PATH`` (nothing when no path was given)."""
     if path:
-        Path(path).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n",
-                              encoding="utf-8")
+        write_atomic(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
 def run(main: Callable[[], int | None]) -> None:

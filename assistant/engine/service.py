@@ -346,10 +346,11 @@ class Assistant:
         return frozenset(a["id"] for a in self.catalogue()
                          if any(_source_matches(a, s) for s in sources))
 
-    def source_options(self) -> list[str]:
-        """The sites and corpus folders the source filter can choose from."""
+    def source_options(self, catalogue: list[dict] | None = None) -> list[str]:
+        """The sites and corpus folders the source filter can choose from (of ``catalogue``
+        when the caller has read it already)."""
         sites, folders = set(), set()
-        for a in self.catalogue():
+        for a in self.catalogue() if catalogue is None else catalogue:
             if a.get("site"):
                 sites.add(a["site"])
             parts = Path(a["source"]).parts[:-1]

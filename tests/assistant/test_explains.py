@@ -118,7 +118,7 @@ class FakeApp:
     def catalogue(self):
         return self.cat
 
-    def source_options(self):
+    def source_options(self, catalogue=None):
         return self.options
 
     def source_filter(self, sources):

@@ -89,12 +89,11 @@ class Page:
                       tuple(sources))
         return flt, flt.describe()
 
-    def filter_choices(self) -> tuple[list[tuple[str, str]], list[str]]:
-        cat = self.app.catalogue()
+    def filter_choices(self, cat: list[dict]) -> tuple[list[tuple[str, str]], list[str]]:
         langs = Counter(a["lang"] or "?" for a in cat)
         lang_choices = [(f"{LANG_NAMES.get(code, code)} ({n})", code)
                         for code, n in sorted(langs.items()) if code != "?"]
-        return lang_choices, self.app.source_options()
+        return lang_choices, self.app.source_options(cat)
 
     # -- chat ------------------------------------------------------------------------------
     def history(self, turns: list[Turn], last: str | None = None,
@@ -189,8 +188,7 @@ class Page:
                 gr.update(value=str(js), interactive=True))
 
     # -- corpus tab --------------------------------------------------------------------------
-    def corpus_summary(self) -> tuple[str, list[list[Any]]]:
-        cat = self.app.catalogue()
+    def corpus_summary(self, cat: list[dict]) -> tuple[str, list[list[Any]]]:
         gen = self.app.store.generation()
         when = (dt.datetime.fromtimestamp(float(gen)).strftime("%Y-%m-%d %H:%M:%S")
                 if gen else "unknown")
@@ -278,9 +276,9 @@ class Page:
     def on_load(self):
         """What is indexed, example questions, filter choices and the corpus tab, fresh for
         each visit (``LOADED`` values)."""
-        lang_choices, source_choices = self.filter_choices()
-        summary, table = self.corpus_summary()
-        cat = self.app.catalogue()
+        cat = self.app.catalogue()  # read once: every part below is made from it
+        lang_choices, source_choices = self.filter_choices(cat)
+        summary, table = self.corpus_summary(cat)
         examples = example_questions(cat)
         buttons = [gr.update(value=q, visible=True) if q else gr.update(visible=False)
                    for q in (examples + [""] * MAX_EXAMPLES)[:MAX_EXAMPLES]]
