@@ -5,8 +5,11 @@
 
 Indexes into a fresh temporary store (so every article is embedded), then asks each question
 twice (the first pass warms caches) and prints p50/p95 latency and what came back; before
-that, times ``search`` once per question. ``--json`` also writes the figures
-(``benchmarks.figures`` reads them).
+that, times ``search`` once per question. With the reader (the default answerer) it also
+times the reader alone on each question's top ``reader_passages`` chunks, and asks every
+question once more with the ``evidence`` answerer as the baseline of the same run (the
+ratio is printed with the CPU). ``--json`` also writes the figures (``benchmarks.figures``
+reads them).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 
 from assistant.engine.config import load_config
 from assistant.engine.service import Assistant
-from benchmarks.common import latency, write_json
+from benchmarks.common import cpu_line, latency, write_json
 
 QUESTIONS = [
     ("en", "Who is the Secretary-General of the Organization of Turkic States?"),
@@ -84,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
             app.ask(q)
             again.append((time.perf_counter() - t) * 1000)
         cold = [a.timings_ms["retrieve"] + a.timings_ms["answer"] for a in answers]
+        reader, baseline = time_reader(app, [q for _, q in questions])
     search, first, asked = latency(search_ms), latency(cold), latency(again)
     print(f"models loaded in {t_load:.1f} s; indexed {report.articles} articles "
           f"({report.chunks} chunks) in {report.seconds:.1f} s; first question {t_first:.2f} s")
@@ -92,12 +96,17 @@ def main(argv: list[str] | None = None) -> None:
     print(f"latency over {first['n']} questions, first asked: p50 {first['p50']:.0f} ms, "
           f"p95 {first['p95']:.0f} ms, max {first['max']:.0f} ms; asked again (cached "
           f"vectors): p50 {asked['p50']:.0f} ms, p95 {asked['p95']:.0f} ms")
+    if reader:
+        print(f"reader ({app.reader_answerer.reader.backend}, {cfg.reader_passages} passages) "
+              f"alone: p50 {reader['p50']:.0f} ms, p95 {reader['p95']:.0f} ms; ask with the "
+              f"reader p50 {asked['p50']:.0f} ms vs the evidence answerer {baseline['p50']:.0f} "
+              f"ms in the same run (x{asked['p50'] / baseline['p50']:.2f}); {cpu_line()}")
     write_json(args.json, {
         "questions": len(questions), "corpus": cfg.corpus, "embedders": list(cfg.embedders),
         "load_s": round(t_load, 2), "articles": report.articles, "chunks": report.chunks,
         "index_s": round(report.seconds, 2), "first_question_s": round(t_first, 2),
         "search_ms": search, "ask_first_ms": first, "ask_first_wall_ms": latency(first_wall),
-        "ask_again_ms": asked})
+        "ask_again_ms": asked, "reader_ms": reader, "ask_evidence_ms": baseline})
     if args.markdown:
         print("\n| lang | question | answerable | answer (first 110 chars) | cited articles |")
         print("|---|---|---|---|---|")
@@ -105,6 +114,34 @@ def main(argv: list[str] | None = None) -> None:
             cited = ", ".join(sorted({f"{c.article_id[:3]} ({c.lang})" for c in a.citations}))
             text = " ".join(a.text.split())[:110].replace("|", "/")
             print(f"| {lang} | {q} | {a.answerable} | {text} | {cited} |")
+
+
+def time_reader(app: Assistant, questions: list[str]) -> tuple[dict | None, dict | None]:
+    """(the reader alone on each question's top chunks, ask with the evidence answerer) in ms;
+    (None, None) when the reader is not the configured answerer."""
+    from dataclasses import replace
+
+    if app.config.answerer != "reader":
+        return None, None
+    reader, k = app.reader_answerer.reader, app.config.reader_passages
+    read_ms = []
+    for q in questions:
+        cands = app.retriever.candidates(q, app.config.k)
+        t = time.perf_counter()
+        reader.read(q, [c.chunk.text for c in cands[:k]])
+        read_ms.append((time.perf_counter() - t) * 1000)
+    config = app.config
+    app.config = replace(config, answerer="evidence")
+    try:
+        app.ask(questions[0])  # warm the evidence answerer's models
+        base = []
+        for q in questions:
+            t = time.perf_counter()
+            app.ask(q)
+            base.append((time.perf_counter() - t) * 1000)
+    finally:
+        app.config = config
+    return latency(read_ms), latency(base)
 
 
 if __name__ == "__main__":

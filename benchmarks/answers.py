@@ -9,7 +9,7 @@ its own paragraph there and once with every copy of it filtered out (a hard nega
 rest of its Wikipedia article stays). Prints per question language: the gold answer inside a
 cited quote of its paragraph, the gold answer inside the short answer, the top retrieved
 passage holding it (what retrieval already found), false refusals, hard negatives refused.
-``--answerer`` picks the product's sentence choice (the default "evidence" or "learned").
+``--answerer`` picks the product's answerer (the default "reader", "learned" or "evidence").
 Writes the table and every answer to ``--out``/answers-report-<answerer>.json.
 """
 
@@ -77,7 +77,7 @@ def table(rows: list[dict]) -> dict[str, dict[str, float]]:
 def main(argv: list[str] | None = None) -> int:
     ap = bench_parser("python -m benchmarks.answers", __doc__, "out/answers-xquad")
     ap.add_argument("--every", type=int, default=2, help="ask every n-th question id")
-    ap.add_argument("--answerer", choices=["evidence", "learned"], default="evidence")
+    ap.add_argument("--answerer", choices=["reader", "learned", "evidence"], default="reader")
     args = ap.parse_args(argv)
     data, answers, app, ids = open_xquad(Path(args.xquad), Path(args.out),
                                          answerer=args.answerer)

@@ -24,8 +24,10 @@ says which CPU and command produced it):
                                                  hours     A Chroma server store
   python -m benchmarks.index_scale               ~17 min   Indexing
   python -m benchmarks.xquad --out out/answers-xquad       Retrieval
-  python -m benchmarks.answers --every 4 --answerer evidence|learned
+  python -m benchmarks.answers --every 4 --answerer reader|learned|evidence
                                                  8-9 min   Answering
+  python -m benchmarks.train_reader --ship       ~50 min   Answering (the reader's weights)
+  python -m benchmarks.calibrate_reader --write  3.5 min   Answering (its calibration)
   python -m benchmarks.fit_answerer              13 min    Answering
   python -m benchmarks.backends                            Embedders
   python -m benchmarks.index_speed --levels native,avx2    Embedders

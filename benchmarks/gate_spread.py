@@ -4,7 +4,9 @@
 
 Runs ``python -m assistant eval`` once per setting a machine can end up with: each e5 backend
 (torch fp32, onnxruntime fp32, int8) on this CPU, and int8 on the code paths of an AVX2-only
-CPU and of an AVX-512 CPU without VNNI (tools/cpuid.py), each into a fresh store. Prints every
+CPU and of an AVX-512 CPU without VNNI (tools/cpuid.py), each into a fresh store; and the
+reader (the default answerer) on each of its backends (torch, onnx, int8), since which one a
+CPU gets is timed there too. Prints every
 headline metric per setting, its spread (max - min), the spread in questions (the metric's
 step is 1 / the number of answerable questions), and the gate tolerance this implies: the
 largest spread plus one answerable question, rounded to 0.01. A drop within it can be the CPU;
@@ -21,21 +23,24 @@ import sys
 import tempfile
 from pathlib import Path
 
-SETTINGS = [  # (label, e5 embedder, CPU path)
-    ("torch fp32", "e5-small-torch", "native"),
-    ("onnx fp32", "e5-small-onnx", "native"),
-    ("int8, this CPU", "e5-small-int8", "native"),
-    ("int8, AVX-512 path", "e5-small-int8", "avx512"),
-    ("int8, AVX2 path", "e5-small-int8", "avx2"),
+SETTINGS = [  # (label, e5 embedder, CPU path, reader backend)
+    ("torch fp32", "e5-small-torch", "native", "onnx"),
+    ("onnx fp32", "e5-small-onnx", "native", "onnx"),
+    ("int8, this CPU", "e5-small-int8", "native", "onnx"),
+    ("int8, AVX-512 path", "e5-small-int8", "avx512", "onnx"),
+    ("int8, AVX2 path", "e5-small-int8", "avx2", "onnx"),
+    ("reader torch", "e5-small-int8", "native", "torch"),
+    ("reader int8, AVX2 path", "e5-small-int8", "avx2", "int8"),
 ]
 
 
-def run(testset: str, embedder: str, level: str, tmp: Path) -> dict:
+def run(testset: str, embedder: str, level: str, reader: str, tmp: Path) -> dict:
     from tools import cpuid
 
     env = dict(cpuid.env_for(level) or os.environ)
     env["ASSISTANT_EMBEDDERS"] = f"{embedder},use"
-    out = tmp / f"{embedder}-{level}.json"
+    env["ASSISTANT_READER_BACKEND"] = reader
+    out = tmp / f"{embedder}-{level}-{reader}.json"
     subprocess.run([sys.executable, "-m", "assistant", "eval", "--testset", testset, "--store",
                     str(tmp / f"store-{embedder}-{level}"), "--json", str(out)], env=env,
                    check=True, capture_output=True)
@@ -56,9 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = [s for s in SETTINGS if s[2] in levels]
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for label, embedder, level in settings:
+        for label, embedder, level, reader in settings:
             print(f"{label} ...", file=sys.stderr, flush=True)
-            results[label] = run(args.testset, embedder, level, Path(tmp))
+            results[label] = run(args.testset, embedder, level, reader, Path(tmp))
     first = next(iter(results.values()))["summary"]
     n_ans, n_all = first["answerable"], first["questions"]
     print(f"CPU: {cpu_model()}; {' '.join(cpu_features())}; {n_all} questions, "

@@ -1,6 +1,6 @@
 """Stage 1: files in, cleaned Article records out."""
 
-from .errors import AssistantError, CorpusError, StoreError, UsageError
+from .errors import AssistantError, CorpusError, StoreError, UsageError, disk_full
 from .formats import DEFAULT_FIELDS, SUFFIXES, Unreadable
 from .lang import detect_lang, lang_score
 from .loader import (
@@ -32,6 +32,7 @@ __all__ = [
     "CorpusError",
     "StoreError",
     "UsageError",
+    "disk_full",
     "detect_lang",
     "find_files",
     "load_corpus",

@@ -11,7 +11,7 @@ import io
 from collections.abc import Mapping, Sequence
 
 from .explain import cell
-from .runner import Record
+from .runner import Record, reliability
 
 BAR_METRICS = {"hit@5": "hit@5", "mrr@10": "MRR@10", "citation_precision": "citation\nprecision",
                "citation_recall": "citation\nrecall", "must_mention": "must\nmention",
@@ -75,4 +75,28 @@ def charts(summary: Mapping, per_lang: Mapping[str, Mapping], records: Sequence[
     ax.set_ylabel("questions")
     _legend_above(ax, 2)
     out.append((latency_title(summary), _png(fig)))
+    out.append(("Confidence against the share answered right (answers given)",
+                reliability_chart(records)))
     return out
+
+
+def reliability_chart(records: Sequence[Record]) -> str:
+    """Bars: the share of answers in each confidence bin that passed, with the count; the
+    diagonal is where a calibrated confidence would put them."""
+    import matplotlib.pyplot as plt
+
+    bins = reliability(list(records))
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    mids = [(lo + hi) / 2 for lo, hi, _, _ in bins]
+    shares = [share or 0.0 for _, _, _, share in bins]
+    ax.bar(mids, shares, width=0.18, color="#6b8afd", label="share right")
+    ax.plot([0, 1], [0, 1], color="#333", linestyle="--", linewidth=1, label="calibrated")
+    for x, (_, _, n, share) in zip(mids, bins, strict=True):
+        ax.annotate(f"n={n}" if share is not None else "none", (x, (share or 0.0) + 0.02),
+                    ha="center", fontsize=9)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.12)
+    ax.set_xlabel("confidence shown")
+    ax.set_ylabel("share right")
+    _legend_above(ax, 2)
+    return _png(fig)

@@ -49,6 +49,8 @@ GLOSSARY: dict[str, str] = {
                       "faster.",
     "latency_p95_ms": "95th-percentile time to answer one question, in ms: 95 % of the "
                       "questions were faster.",
+    "confident_wrong": "Answers given with a confidence of 0.8 or more that did not pass (a "
+                       "count): the answers that mislead most; the target is 0.",
     "llm_answers": "Share of answers the LLM wrote (LLM mode; the rest are extractive "
                    "answers or refusals).",
     "sentences_removed": "Sentences of the LLM's replies that verification removed because no "
@@ -92,7 +94,7 @@ def passed_cell(summary: Mapping) -> str:
 
 def verdict(summary: Mapping, gate: Gate | None = None) -> str:
     """The one-line result: "48/90 passed (53 %); gate: passed against baseline.json
-    (tolerance 0.06)", or the metrics that made the gate fail."""
+    (tolerance 0.07)", or the metrics that made the gate fail."""
     n, k = summary.get("questions") or 0, passed_count(summary)
     line = f"{k}/{n} passed ({round(100 * k / n) if n else 0} %)"
     return f"{line}; {gate.words()}" if gate is not None else line

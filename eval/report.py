@@ -39,7 +39,8 @@ __all__ = ["cell", "columns", "headline_html", "render", "report_body", "text_re
            "text_table", "write_report"]
 
 # The full metrics table's rows, in order, for the command line, the report and the page.
-COLUMNS = ["questions", *HEADLINE, "passed", "latency_p50_ms", "latency_p95_ms"]
+COLUMNS = ["questions", *HEADLINE, "passed", "confident_wrong", "latency_p50_ms",
+           "latency_p95_ms"]
 LLM_COLUMNS = ["llm_answers", "sentences_removed"]  # shown for an LLM-mode run
 
 # Scoped to .ev-report, so the fragment looks the same in the report and inside the page.

@@ -19,6 +19,23 @@ HEADLINE: dict[str, bool] = {
 }
 
 
+CONFIDENT = 0.8  # what the page calls high confidence is at least 0.7; this is beyond doubt
+
+
+def reliability(records: list[Record], edges=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0001)
+                ) -> list[tuple[float, float, int, float | None]]:
+    """(low, high, answers, share that passed) per confidence bin, over the answers given
+    (refusals left out): a calibrated confidence has the share near the bin's middle."""
+    given = [r for r in records if not r.scores["refused"]
+             and r.answer.get("confidence") is not None]
+    out = []
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        inside = [r for r in given if lo <= r.answer["confidence"] < hi]
+        out.append((lo, min(hi, 1.0), len(inside),
+                    M.mean(float(r.passed) for r in inside) if inside else None))
+    return out
+
+
 @dataclass
 class Record:
     item: TestItem
@@ -89,6 +106,9 @@ def summarize(records: list[Record]) -> dict[str, float | None]:
     out["latency_p50_ms"] = M.percentile(lat, 50)
     out["latency_p95_ms"] = M.percentile(lat, 95)
     out["passed"] = M.mean(float(r.passed) for r in records)
+    # answers given with confidence >= CONFIDENT that did not pass: the misleading kind
+    out["confident_wrong"] = sum(1 for r in records if not r.scores["refused"] and not r.passed
+                                 and (r.answer.get("confidence") or 0.0) >= CONFIDENT)
     llm = [r.answer.get("mode") == "llm" for r in records]
     removed = sum(r.scores.get("sentences_removed") or 0 for r in records)
     if any(llm) or removed:  # an LLM-mode run: how much of it the LLM wrote, what was cut

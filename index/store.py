@@ -44,6 +44,7 @@ class Store:
         self._copy: Path | None = None  # a read-only store's database files, copied
         self._opening = threading.RLock()
         self._counts: dict[tuple[str, str], tuple] = {}  # (embedder, kind) -> (collection, n)
+        self._max_batch: int | None = None  # rows per Chroma write, asked once
 
     def __str__(self) -> str:
         return str(self.path)
@@ -249,35 +250,33 @@ class Store:
         if len(rows) != len(vectors) or len(sents) != len(sentence_vectors):
             raise ValueError(f"{len(rows)} chunks and {len(sents)} sentences but "
                              f"{len(vectors)} and {len(sentence_vectors)} vectors")
-        if sents:
+        step = self.max_batch()  # Chroma refuses larger writes (5461 rows on SQLite)
+        svecs, vecs = (np.asarray(v, dtype=np.float32) for v in (sentence_vectors, vectors))
+        for n in range(0, len(sents), step):
             self.collection(embedder, version, "sents").upsert(
-                ids=[sentence_id(c.id, s) for c, s, _ in sents],
-                embeddings=np.asarray(sentence_vectors, dtype=np.float32),
+                ids=[sentence_id(c.id, s) for c, s, _ in sents[n:n + step]],
+                embeddings=svecs[n:n + step],
                 metadatas=[{"chunk_id": c.id, "article_id": c.article_id, "start": s, "end": e,
                             "lang": c.lang or "", "date_num": date_num(c.date)}
-                           for c, s, e in sents],
-            )
+                           for c, s, e in sents[n:n + step]])
         col = self.collection(embedder, version)
-        col.upsert(
-            ids=[c.id for _, _, c in rows],
-            embeddings=np.asarray(vectors, dtype=np.float32),
-            documents=[c.text for _, _, c in rows],
-            metadatas=[
-                {
-                    "article_id": c.article_id,
-                    "start": c.start,
-                    "end": c.end,
-                    "lang": c.lang or "",
-                    "date": c.date or "",
-                    "date_num": date_num(c.date),
-                    "title": c.title,
-                    "source": c.source,
-                    "sha256": sha,
-                    "n_chunks": n,
-                }
-                for sha, n, c in rows
-            ],
-        )
+        for n in range(0, len(rows), step):
+            col.upsert(ids=[c.id for _, _, c in rows[n:n + step]], embeddings=vecs[n:n + step],
+                       documents=[c.text for _, _, c in rows[n:n + step]],
+                       metadatas=[{"article_id": c.article_id, "start": c.start, "end": c.end,
+                                   "lang": c.lang or "", "date": c.date or "",
+                                   "date_num": date_num(c.date), "title": c.title,
+                                   "source": c.source, "sha256": sha, "n_chunks": k}
+                                  for sha, k, c in rows[n:n + step]])
+
+    def max_batch(self) -> int:
+        """The most rows one Chroma write may carry (the client's, and so the server's)."""
+        if self._max_batch is None:
+            try:
+                self._max_batch = max(1, int(self.client.get_max_batch_size()))
+            except Exception:  # noqa: BLE001 - an older server without the call
+                self._max_batch = 5000
+        return self._max_batch
 
     def chunks(self, embedder: str) -> list[Chunk]:
         """Every chunk in the embedder's collection, ordered by article and position."""

@@ -145,10 +145,10 @@ def _eval_flags(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--report", metavar="DIR", help="write an HTML report into DIR")
     sp.add_argument("--baseline", metavar="FILE", help="compare with a saved summary; exit 5 "
                     "when a headline metric drops by more than --tolerance")
-    sp.add_argument("--tolerance", type=_fraction, default=0.06,
-                    help="allowed drop of a headline metric (default 0.06: the largest spread "
-                    "across CPUs and e5 backends measured by benchmarks.gate_spread, plus one "
-                    "question)")
+    sp.add_argument("--tolerance", type=_fraction, default=0.07,
+                    help="allowed drop of a headline metric (default 0.07: the largest spread "
+                    "across CPUs, e5 and reader backends measured by benchmarks.gate_spread, "
+                    "plus one question)")
 
 
 def _import_squad_flags(sp: argparse.ArgumentParser) -> None:
@@ -236,13 +236,23 @@ def run_command(command: Callable[[], int]) -> int:
     try:
         return command()
     except AssistantError as exc:
+        _close_bars()
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
+        _close_bars()
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _close_bars() -> None:
+    """End any progress bar a failed run left open, so the error is the last line (and not
+    drawn over by the bar when the process exits)."""
+    tqdm = sys.modules.get("tqdm")
+    for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ()) or ()):
+        bar.close()
 
 
 def _run(args: argparse.Namespace) -> int:

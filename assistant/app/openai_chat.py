@@ -60,8 +60,8 @@ def extra(ans: Answer) -> dict[str, Any]:
     d = ans.to_dict()
     return {"citations": d["citations"],
             "news_assistant": {k: d[k] for k in ("answerable", "mode", "confidence",
-                                                 "short_answer", "removed", "notice",
-                                                 "question")}}
+                                                 "short_answer", "short_answer_span",
+                                                 "removed", "notice", "question")}}
 
 
 def add_routes(api: FastAPI, app: Assistant, lock: threading.Lock, guard: list,

@@ -1,11 +1,14 @@
-"""The extractive answerer: the sentences that hold the answer, cited, led by a short answer.
+"""The sentence answerers ("evidence", "learned"): kept beside the default span reader
+(``read_answer.py``) so the comparison stays runnable (``benchmarks.answers --answerer``).
+
+The sentences that hold the answer, cited, led by a short answer.
 
 No text is generated: every sentence of an answer is a verbatim quote of an article, and the
 short answer that leads it (the name, date, number or place a who/when/how-many/where question
 asks for) is a verbatim span of its quote. The work is choosing and refusing. Every sentence of
 the top passages gets the features of ``features.py``; then, by the ``answerer`` setting:
 
-- "evidence" (the default): each model's cosine calibrated on the bundled news (floor =
+- "evidence": each model's cosine calibrated on the bundled news (floor =
   unrelated, ceiling = a direct answer), averaged, plus shared names; a sentence without the
   kind of thing asked stays under the line. Below ``min_evidence`` (0.26) the answer is a
   refusal in the question's language; else up to 3 sentences within 0.12 of the best.
@@ -154,7 +157,8 @@ class ExtractiveAnswerer:
         sents, X, cos = self.features(question, candidates, qvecs)
         if not sents:
             return refusal(question, lang, 0.0)
-        p, confidence, keep = self.scores(question, sents, X)
+        what = Q.kind(question)  # analysed once; every step below shares it
+        p, confidence, keep = self.scores(question, sents, X, what)
         best = int(np.argmax(p))
         if confidence < self.min_evidence:
             return refusal(question, lang, confidence)
@@ -170,15 +174,16 @@ class ExtractiveAnswerer:
                 kept.append(i)
         kept.sort(key=lambda i: (i != best, sents[i].rank, sents[i].start))  # best is [1]
         groups = [self.group(cos, sents, i, lang) for i in kept]
-        return compose(question, sents, p, groups, sents[best], lang, confidence)
+        return compose(question, sents, p, groups, sents[best], lang, confidence, what)
 
-    def scores(self, question: str, sents: list[F.Sentence], X: np.ndarray):
+    def scores(self, question: str, sents: list[F.Sentence], X: np.ndarray,
+               what: str | None = None):
         """(a score per sentence, the confidence to compare with ``min_evidence``, and how
         many sentences to quote: (at most, the least score a further one needs))."""
         if self.mode == "learned":
             _, shares, confidence = self.model.scores(X)
             return shares, confidence, (2, lambda top: self.model.second * top)
-        ev = evidence(question, sents, X, self.min_evidence)
+        ev = evidence(question, sents, X, self.min_evidence, what)
         floor = self.min_evidence
         return ev, float(min(1.0, ev.max())), (3, lambda top: max(floor, top - MARGIN))
 
@@ -205,7 +210,8 @@ class ExtractiveAnswerer:
 
 
 def compose(question: str, sents: list[F.Sentence], p: np.ndarray, groups: list[list[int]],
-            best: F.Sentence, lang: str | None, confidence: float) -> Answer:
+            best: F.Sentence, lang: str | None, confidence: float, what: str | None = None
+            ) -> Answer:
     """The answer text with its citations: the short answer (a span of the best sentence),
     then each kept sentence shown in its group's first member, with every member cited."""
     citations: list[Citation] = []
@@ -222,15 +228,15 @@ def compose(question: str, sents: list[F.Sentence], p: np.ndarray, groups: list[
             if s is best:
                 best_n = n
         parts.append(f"{sents[g[0]].text} {''.join(marks)}")
-    short = short_answer(question, best.text)
+    short = short_answer(question, best.text, what)
     if short and best_n is not None:
         parts.insert(0, f"{short} {marker(best_n)}.")
     return Answer(question, " ".join(parts), citations, True, lang=lang,
                   confidence=round(confidence, 3), short_answer=short)
 
 
-def evidence(question: str, sents: list[F.Sentence], X: np.ndarray, floor: float
-             ) -> np.ndarray:
+def evidence(question: str, sents: list[F.Sentence], X: np.ndarray, floor: float,
+             what: str | None = None) -> np.ndarray:
     """The hand-calibrated evidence of each sentence (see CALIBRATION); a sentence without
     the kind of thing asked (no date for "when", no number for "how many") stays below
     ``floor``."""
@@ -239,14 +245,15 @@ def evidence(question: str, sents: list[F.Sentence], X: np.ndarray, floor: float
         ev += np.clip((X[:, F.NAMES.index(name)] - lo) / (hi - lo), 0.0, 1.2)
     ev = ev / len(CALIBRATION) + 0.1 * X[:, F.NAMES.index("names_sentence")]
     for i, s in enumerate(sents):
-        if not answer_type_ok(question, s.text):
+        if not answer_type_ok(question, s.text, what):
             ev[i] = min(ev[i], floor - 0.01) * 0.5
     return ev
 
 
-def short_answer(question: str, sentence: str) -> str | None:
-    """The name, date, number or place the question asks for, copied from the sentence."""
-    what = Q.kind(question)
+def short_answer(question: str, sentence: str, what: str | None = None) -> str | None:
+    """The name, date, number or place the question asks for, copied from the sentence
+    (``what``: the question's kind, when the caller has it)."""
+    what = what or Q.kind(question)
     if what not in Q.TYPED:
         return None
     span = Q.best_span(sentence, question, what)
@@ -262,9 +269,9 @@ def refusal(question: str, lang: str | None, confidence: float) -> Answer:
                   confidence=round(confidence, 3))
 
 
-def answer_type_ok(question: str, sentence: str) -> bool:
+def answer_type_ok(question: str, sentence: str, what: str | None = None) -> bool:
     """The sentence holds the kind of thing the question asks for, where that can be told
     from the text alone (a date for "when", a number other than a year for "how many")."""
-    what = Q.kind(question)
+    what = what or Q.kind(question)
     return what not in ("when", "howmany") or Q.holds(sentence, question, what)
 

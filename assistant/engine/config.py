@@ -11,6 +11,7 @@ from typing import Any
 from corpus import UsageError
 
 MODES = ("extractive", "llm")
+ANSWERERS = ("reader", "learned", "evidence")
 BUNDLED_CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "articles"
 
 
@@ -59,11 +60,16 @@ class Config:
     llm_max_tokens: int = _f(400, "Longest answer the LLM may write, in tokens.")
     llm_timeout: float = _f(60.0, "Seconds to wait for the LLM server before the extractive "
                             "answer is shown instead.")
-    answerer: str = _f("evidence", "How answer sentences are chosen and refused: 'evidence' "
-                       "(similarity calibrated on news; the default) or 'learned' (the model "
-                       "fitted on XQuAD by benchmarks.fit_answerer).")
+    answerer: str = _f("reader", "How the answer is chosen and refused: 'reader' (a span "
+                       "reader trained from e5 on XQuAD; the default), 'learned' (sentences "
+                       "ranked by a model fitted by benchmarks.fit_answerer) or 'evidence' "
+                       "(sentence similarity calibrated on news).")
+    reader_passages: int = _f(4, "Retrieved passages the reader reads per question.")
+    reader_backend: str = _f("", "Backend of the reader: 'torch', 'onnx' or 'int8' (empty: "
+                             "the one timed fastest on this CPU).")
     min_evidence: float = _f(-1.0, "Refuse below this confidence; -1: the answerer's own "
-                             "threshold (0.26 for 'evidence', the fitted one for 'learned').")
+                             "threshold (the calibrated margin for 'reader', 0.26 for "
+                             "'evidence', the fitted one for 'learned').")
     threads: int = _f(2, "CPU threads for the embedding engines.")
     host: str = _f("127.0.0.1", "Address 'serve' binds to.")
     port: int = _f(7860, "Port 'serve' listens on.")
@@ -184,8 +190,15 @@ def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | 
         raise UsageError(f"llm_max_tokens must be at least 16, got {cfg.llm_max_tokens}.")
     if cfg.llm_timeout <= 0:
         raise UsageError(f"llm_timeout must be positive, got {cfg.llm_timeout:g}.")
-    if cfg.answerer not in ("evidence", "learned"):
-        raise UsageError(f"answerer {cfg.answerer!r} is not known: use 'evidence' or 'learned'.")
+    if cfg.answerer not in ANSWERERS:
+        raise UsageError(f"answerer {cfg.answerer!r} is not known: use 'reader', 'learned' or "
+                         "'evidence'.")
+    if not 1 <= cfg.reader_passages <= 20:
+        raise UsageError(f"reader_passages must be between 1 and 20, got "
+                         f"{cfg.reader_passages}: the default is 4.")
+    if cfg.reader_backend not in ("", "torch", "onnx", "int8"):
+        raise UsageError(f"reader_backend {cfg.reader_backend!r} is not known: use 'torch', "
+                         "'onnx', 'int8' or leave it empty.")
     if not 1 <= cfg.k <= 100:
         raise UsageError(f"k must be between 1 and 100, got {cfg.k}: pass e.g. --k 5.")
     for name in ("keyword_weight", "sentence_weight", "name_weight"):

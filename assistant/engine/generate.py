@@ -15,7 +15,6 @@ from dataclasses import replace
 
 from corpus.citations import marker
 
-from .answer import short_answer
 from .config import Config
 from .llm import LLMError, messages, stream_text
 from .model import Answer, Citation
@@ -27,8 +26,10 @@ from .verify import Verdict, Verifier, split
 class Draft:
     """The verified part of an answer so far."""
 
-    def __init__(self, question: str, lang: str | None, sources: list[Candidate]):
+    def __init__(self, question: str, lang: str | None, sources: list[Candidate],
+                 short: str | None = None):
         self.question, self.lang, self.sources = question, lang, sources
+        self.short = short  # the extractive answer's short answer (the reader's span)
         self.parts: list[str] = []
         self.citations: list[Citation] = []
         self.removed: list[dict] = []
@@ -64,7 +65,9 @@ class Draft:
 
     def answer(self, notice: str | None = None) -> Answer:
         best = max((c.score for c in self.citations), default=0.0)
-        short = short_answer(self.question, self.citations[0].quote) if self.citations else None
+        # the reader's span stays the short answer when a quote the LLM cites holds it
+        short = self.short if self.short and any(self.short in c.quote
+                                                 for c in self.citations) else None
         return Answer(self.question, " ".join(self.parts), list(self.citations), True,
                       mode="llm", lang=self.lang, confidence=round(best, 3),
                       short_answer=short, removed=tuple(self.removed),
@@ -90,13 +93,15 @@ class LLMAnswerer:
                fallback: Callable[[], Answer]) -> Iterator[Answer]:
         """Growing answers, one more verified sentence each; the last one is final."""
         sources = candidates[:self.sources]
-        draft = Draft(question, lang, sources)
+        first = fallback()
+        draft = Draft(question, lang, sources, first.short_answer)
         failure = None
         buffer = ""
         try:
             if not sources:
                 raise LLMError("No passage was retrieved, so the LLM was not asked.")
-            for delta in stream_text(self.llm, messages(question, sources, lang), self.config):
+            msgs = messages(question, sources, lang, evidence_of(first, sources))
+            for delta in stream_text(self.llm, msgs, self.config):
                 buffer += delta
                 done, buffer = split(buffer, final=False)
                 if self._take(draft, done):
@@ -108,7 +113,7 @@ class LLMAnswerer:
         if draft.parts:
             yield draft.answer(notice=_join(failure, draft.notice()))
             return
-        ans = fallback()
+        ans = first
         why = failure or (f"The LLM's answer had no sentence its sources support "
                           f"({len(draft.removed)} removed)" if draft.removed else
                           "The LLM gave no answer")
@@ -120,6 +125,16 @@ class LLMAnswerer:
         for s in sentences:
             took |= draft.add(s, self.verifier.check(s, draft.question, draft.sources))
         return took
+
+
+def evidence_of(first: Answer, sources: list[Candidate]) -> tuple[str, int, str] | None:
+    """The extractive answer's finding as (short answer, source number, its sentence), when
+    it has a short answer and its quote [1] is in one of ``sources``."""
+    if not first.short_answer or not first.citations:
+        return None
+    c = first.citations[0]
+    n = next((i for i, s in enumerate(sources, start=1) if s.chunk.id == c.chunk_id), None)
+    return None if n is None else (first.short_answer, n, c.quote)
 
 
 def _join(*notes: str | None) -> str | None:

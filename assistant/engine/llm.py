@@ -101,16 +101,24 @@ def source_block(n: int, c: Candidate) -> str:
             f'language="{lang}">\n{ch.text}\n</source>')
 
 
-def messages(question: str, sources: Sequence[Candidate], lang: str | None):
+def messages(question: str, sources: Sequence[Candidate], lang: str | None,
+             evidence: tuple[str, int, str] | None = None):
     """The chat messages of one question: the rules, then the numbered sources and the
-    question (the passages travel in the user turn, marked as data)."""
+    question (the passages travel in the user turn, marked as data). ``evidence`` is the
+    reader's finding, (short answer, source number, the sentence holding it): the fact the
+    LLM is to phrase."""
     from llama_index.core.llms import ChatMessage, MessageRole
 
     language = LANG_NAMES.get(lang or "en", "the language of the question")
     blocks = "\n\n".join(source_block(n, c) for n, c in enumerate(sources, start=1))
+    found = ""
+    if evidence is not None:
+        short, n, sentence = evidence
+        found = (f"\n\nThe answer found in source [{n}]: \"{short}\", in the sentence "
+                 f"\"{sentence}\". State it in {language}, citing [{n}].")
     return [ChatMessage(role=MessageRole.SYSTEM, content=SYSTEM.format(language=language)),
             ChatMessage(role=MessageRole.USER,
-                        content=f"Sources:\n\n{blocks}\n\nQuestion: {question}")]
+                        content=f"Sources:\n\n{blocks}\n\nQuestion: {question}{found}")]
 
 
 def stream_text(llm, msgs, config: Config) -> Iterator[str]:

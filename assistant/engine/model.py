@@ -53,6 +53,8 @@ class Answer:
     # the probability that the best sentence holds the answer (refused below the threshold)
     confidence: float | None = None
     short_answer: str | None = None  # the name/date/number/place asked for, a span of [1]
+    # where the short answer is: {"n": citation, "doc_id", "start", "end"} in article offsets
+    short_answer_span: dict | None = None
     # LLM mode: the reply's sentences verification removed, {"sentence", "reason"} each
     removed: tuple[dict, ...] = ()
     notice: str | None = None  # one sentence on what happened (LLM failed, sentences removed)
@@ -68,6 +70,7 @@ class Answer:
             "timings_ms": self.timings_ms,
             "confidence": self.confidence,
             "short_answer": self.short_answer,
+            "short_answer_span": self.short_answer_span,
             "removed": list(self.removed),
             "notice": self.notice,
         }

@@ -19,6 +19,7 @@ from corpus import (
     UsageError,
     check_folder,
     detect_lang,
+    disk_full,
     find_files,
     lang_score,
 )
@@ -35,6 +36,7 @@ from index import (
 from index.pipeline import Progress, PruneRefused
 
 from .answer import ExtractiveAnswerer
+from .catalogue import Catalogue
 from .checks import check_question
 from .config import MODES, Config
 from .followup import contextual_question, needs_antecedent
@@ -44,11 +46,12 @@ from .llm import LLMError, make_llm, rewrite
 from .model import Answer
 from .phrases import filter_refusal, refusal_text, say
 from .questions import instruction_like
+from .read_answer import ReaderAnswerer, make_reader_answerer
 from .retrieval import Filters, Retriever, Weights
 from .verify import Verifier
 
 
-class Assistant:
+class Assistant(Catalogue):
     """Question answering over one store; heavy parts are built on first use."""
 
     def __init__(self, config: Config, store: Store | None = None,
@@ -60,6 +63,7 @@ class Assistant:
         self._embedders = list(embedders) if embedders is not None else None
         self._retriever: Retriever | None = None
         self._answerer: ExtractiveAnswerer | None = None
+        self._reader_answerer: ReaderAnswerer | None = None
         self._llm_answerer: LLMAnswerer | None = None
         self._generation: str | None = None
         self._antecedents: dict[tuple[str, ...], str | None] = {}  # history -> its answer
@@ -84,6 +88,7 @@ class Assistant:
         root = Path(self.config.corpus)
         check_folder(root)
         fresh = not self.store.remote and not self.store.path.exists()
+        before = set() if fresh else self._complete()
         try:
             return self._index(root, progress, prune, rebuild)
         except AssistantError:  # a mistake on a new store: no half-made store is left
@@ -91,6 +96,32 @@ class Assistant:
                 self.store.close()
                 shutil.rmtree(self.store.path, ignore_errors=True)
             raise
+        except Exception as exc:
+            if not disk_full(exc, None if self.store.remote else self.store.path):
+                raise
+            raise self._full(before, fresh) from exc
+
+    def _complete(self) -> set[str]:
+        """The articles every configured model has embedded."""
+        man = self.store.read_manifest()
+        if man is None:
+            return set()
+        return set.intersection(*(set(man.embedded(n)) for n in self.config.embedders))
+
+    def _full(self, before: set[str], fresh: bool) -> StoreError:
+        """The one sentence for a disk that filled up while indexing."""
+        self._drop_retriever()
+        try:
+            added = len(self._complete() - before)
+        except Exception:  # noqa: BLE001 - a full disk can fail the count too
+            added = 0
+        where = (f"the Chroma server behind {self.store}" if self.store.remote else
+                 f"{self.store.path} (df -h {self.store.path})")
+        kept = ("nothing was indexed before" if fresh and not before else
+                "the articles indexed before are still answerable")
+        return StoreError(f"the disk is full: indexing stopped after {added} new or changed "
+                          f"article{'s' if added != 1 else ''}; {kept}; free space on {where} "
+                          "and run 'index' again to resume where it stopped.")
 
     def _index(self, root: Path, progress: Progress | None, prune: bool,
                rebuild: bool) -> IndexReport:
@@ -176,6 +207,18 @@ class Assistant:
                                                 mode=self.config.answerer)
             self._answerer.vectors.stored = self._stored_sentence_vectors
         return self._answerer
+
+    @property
+    def reader_answerer(self) -> ReaderAnswerer:
+        """The span reader (loaded once per process) with its calibration."""
+        if self._reader_answerer is None:
+            self._reader_answerer = make_reader_answerer(self.config)
+        return self._reader_answerer
+
+    def _answer(self, question: str, cands: list, qvecs: dict, lang: str | None) -> Answer:
+        if self.config.answerer == "reader":
+            return self.reader_answerer.answer(question, cands, lang)
+        return self.answerer.answer(question, cands, qvecs, lang)
 
     def _stored_sentence_vectors(self, embedder: str, ids: list[str]) -> dict:
         with self.store.locked(exclusive=False):
@@ -295,7 +338,7 @@ class Assistant:
             t1 = time.perf_counter()
             qvecs = self.retriever.query_vectors(question)
 
-        first = self.answerer.answer(question, cands, qvecs, lang)
+        first = self._answer(question, cands, qvecs, lang)
         if admitted and not first.answerable:  # "none of the n articles in the filters"
             first = replace(first, text=refusal_text(lang, admitted))
         # The calibrated refusal holds in both modes: what the sources do not answer is not
@@ -319,51 +362,3 @@ class Assistant:
                     if x)
             yield replace(ans, citations=citations, timings_ms=timings, closest=closest,
                           notice=notice)
-
-    def also_reported_in(self, article_id: str) -> list[dict]:
-        """Articles in other languages that report the same story (index.links)."""
-        man = self.store.read_manifest()
-        if man is None:
-            return []
-        out = []
-        for other, score in man.links_of(article_id):
-            meta = man.article(other)
-            if meta:
-                out.append({"doc_id": other, "title": meta["title"], "date": meta["date"],
-                            "lang": meta["lang"], "score": score})
-        return out
-
-    def catalogue(self) -> list[dict]:
-        """Every indexed article's metadata (no text), in id order."""
-        man = self.store.read_manifest()
-        return man.catalogue() if man else []
-
-    def source_filter(self, sources: list[str]) -> frozenset[str] | None:
-        """The articles a source/folder filter admits: each entry is a site name (as in
-        ``source_options``) or a folder of the corpus ("news/ru/"); None when no filter."""
-        if not sources:
-            return None
-        return frozenset(a["id"] for a in self.catalogue()
-                         if any(_source_matches(a, s) for s in sources))
-
-    def source_options(self, catalogue: list[dict] | None = None) -> list[str]:
-        """The sites and corpus folders the source filter can choose from (of ``catalogue``
-        when the caller has read it already)."""
-        sites, folders = set(), set()
-        for a in self.catalogue() if catalogue is None else catalogue:
-            if a.get("site"):
-                sites.add(a["site"])
-            parts = Path(a["source"]).parts[:-1]
-            folders.update("/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1))
-        return sorted(sites, key=str.lower) + sorted(folders)
-
-    def article(self, article_id: str) -> dict | None:
-        """An indexed article's record: metadata, cleaned text and raw text."""
-        man = self.store.read_manifest()
-        return man.article(article_id) if man else None
-
-
-def _source_matches(article: dict, source: str) -> bool:
-    if source.endswith("/"):
-        return article["source"].startswith(source)
-    return (article.get("site") or "").lower() == source.lower()

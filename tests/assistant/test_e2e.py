@@ -32,10 +32,16 @@ def test_ask_json_contract(cli_store):
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert set(out) == {"id", "question", "answer", "answerable", "citations", "mode",
-                        "timings_ms", "confidence", "short_answer", "removed", "notice"}
+                        "timings_ms", "confidence", "short_answer", "short_answer_span",
+                        "removed", "notice"}
     assert 0.0 < out["confidence"] <= 1.0
-    # the short answer leads, and is a span of the quote it cites
+    # the short answer leads, and is a span of the quote it cites, at the offsets it gives
     assert out["short_answer"] in out["citations"][0]["quote"]
+    span, cite = out["short_answer_span"], out["citations"][0]
+    assert span["n"] == 1 and span["doc_id"] == cite["doc_id"]
+    assert cite["start"] <= span["start"] < span["end"] <= cite["end"]
+    assert cite["quote"][span["start"] - cite["start"]:span["end"] - cite["start"]] \
+        == out["short_answer"]
     assert out["answer"].startswith(f"{out['short_answer']} [1].")
     assert out["answerable"] is True and out["mode"] == "extractive"
     assert set(out["timings_ms"]) == {"retrieve", "answer"}

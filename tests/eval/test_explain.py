@@ -157,7 +157,23 @@ def test_the_report_page_fits_a_phone_and_its_chart_titles_match_the_table(recor
     summary = summarize(records)
     page = render(summary, by_language(records), records, "T <x>")
     assert "width=device-width, initial-scale=1" in page and "T &lt;x&gt;" in page
-    assert page.count("data:image/png;base64,") == 2
+    assert page.count("data:image/png;base64,") == 3  # key metrics, latency, reliability
     # nearest-rank percentiles, as in the table: 6 latencies, p50 is the 3rd, p95 the 6th
     assert latency_title(summary) == "Latency per question (p50 40 ms, p95 70 ms)"
     assert "Latency per question (p50 40 ms, p95 70 ms)" in page
+
+
+def test_confidence_is_checked_against_the_share_answered_right(records):
+    """Answers given with a confidence land in its bin; refusals are left out; a wrong answer
+    at 0.8 or more is counted as confidently wrong."""
+    from eval.runner import reliability
+
+    passed, answered, refused, wrong_doc, missing, right_refusal = records
+    for rec, conf in ((passed, 0.9), (answered, 0.85), (wrong_doc, 0.3), (missing, 0.35),
+                      (refused, 0.95), (right_refusal, 0.1)):
+        rec.answer["confidence"] = conf
+    bins = {(lo, hi): (n, share) for lo, hi, n, share in reliability(records)}
+    assert bins[(0.2, 0.4)] == (2, 0.0)  # two wrong answers at 0.3-0.35
+    assert bins[(0.8, 1.0)] == (2, 0.5)  # one right at 0.9, one wrong at 0.85
+    assert bins[(0.0, 0.2)] == (0, None)  # the refusal at 0.1 is not an answer
+    assert summarize(records)["confident_wrong"] == 1

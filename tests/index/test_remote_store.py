@@ -191,3 +191,14 @@ def test_a_wrong_token_or_no_server_is_one_sentence(chroma, embedders, tmp_path)
     with pytest.raises(StoreError, match=r"http://127.0.0.1:9 does not answer"):
         RemoteStore("http://127.0.0.1:9", cache=tmp_path / "c").exists()
     assert time.time() - t0 < 5  # at start: said at once, not after the retries
+
+
+def test_an_article_longer_than_one_write_goes_to_the_server_in_batches(chroma, tmp_path):
+    from tests.index.test_long_articles import write_long_article
+
+    store = RemoteStore(chroma.url, cache=tmp_path / "cache")
+    n_chunks, n_sents = write_long_article(store)
+    assert n_sents > store.max_batch()  # the server's limit, asked of it
+    assert store.collection("fake", kind="sents").count() == n_sents
+    assert store.collection("fake").count() == n_chunks
+    store.close()
