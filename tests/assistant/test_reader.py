@@ -172,11 +172,36 @@ def test_onnx_backends_pick_the_span_torch_picks(reader):
         assert got.margin == pytest.approx(want.margin, abs=1.5 if backend == "int8" else 0.05)
 
 
+def xquad_like(folder):
+    """A small XQuAD-shaped set (48 articles of 2 paragraphs, 2 questions each, the same
+    text in the five languages): the tests never need ../shared."""
+    from benchmarks.reader_data import LANGS
+
+    names = ["Anar Aliyev", "Viktoriya Shegay", "Jamshid Abruyev", "Vedat Isikhan"]
+    cities = ["Baku", "Ankara", "Tashkent", "Astana"]
+    articles = []
+    for a in range(48):
+        paragraphs = []
+        for p in range(2):
+            name, city = names[(a + p) % 4], cities[(a + 2 * p) % 4]
+            ctx = f"In part {a}.{p}, the minister {name} met delegates in {city} on day {a}."
+            qas = [{"id": f"{a}-{p}-w", "question": f"Who met delegates in {city} in part {a}.{p}?",
+                    "answers": [{"text": name, "answer_start": ctx.index(name)}]},
+                   {"id": f"{a}-{p}-c", "question": f"Where did {name} meet delegates?",
+                    "answers": [{"text": city, "answer_start": ctx.index(city)}]}]
+            paragraphs.append({"context": ctx, "qas": qas})
+        articles.append({"title": f"a{a}", "paragraphs": paragraphs})
+    for lang in LANGS:
+        (folder / f"xquad.{lang}.json").write_text(json.dumps({"data": articles}))
+    return folder
+
+
 @pytest.mark.slow
 def test_tiny_training_run_writes_weights_the_product_loads(tmp_path):
     from benchmarks.train_reader import main
 
-    assert main(["--tiny", "--out", str(tmp_path)]) == 0
+    xquad = xquad_like(tmp_path)
+    assert main(["--tiny", "--out", str(tmp_path), "--xquad", str(xquad)]) == 0
     manifest = json.loads((tmp_path / rn.MANIFEST.name).read_text())
     assert manifest["training"]["steps"] == 3 and manifest["data"]["train_pairs"] == 24
     assert {"threshold", "confidence", "test", "calibration"} <= set(manifest)
