@@ -25,7 +25,7 @@ import numpy as np
 
 from benchmarks.answer_data import filters_for, normalise, open_xquad, split_questions
 from benchmarks.common import bench_parser, cpu_line
-from benchmarks.reader_scores import FALSE_REFUSALS, logistic
+from benchmarks.reader_scores import logistic, threshold
 
 
 def margins(app, questions, ids: list[str]) -> list[dict]:
@@ -83,8 +83,8 @@ def search(rows: list[dict]) -> tuple[int, float, list[dict]]:
 
 
 def fit(rows: list[dict]) -> dict:
-    present = np.sort([r["margin"] for r in rows if not r["hard"]])
-    tau = float(present[int(np.floor(FALSE_REFUSALS * len(present)))])
+    present = np.array([r["margin"] for r in rows if not r["hard"]])
+    tau = threshold(list(present))
     a, b = logistic(np.array([r["margin"] for r in rows]),
                     np.array([float(r["right"]) for r in rows]))
     hard = [r for r in rows if r["hard"]]

@@ -65,8 +65,9 @@ def rows(d: ReaderData, pairs: np.ndarray, preds: list[tuple]) -> list[dict]:
     return out
 
 
-def threshold(rs: list[dict]) -> float:
-    margins = np.sort([r["margin"] for r in rs if r["answerable"]])
+def threshold(margins: list[float]) -> float:
+    """The margin under which at most ``FALSE_REFUSALS`` of these answerable ones fall."""
+    margins = np.sort(margins)
     return float(margins[int(np.floor(FALSE_REFUSALS * len(margins)))])
 
 
@@ -105,7 +106,7 @@ def score_pairs(d: ReaderData, cal: np.ndarray, cal_preds: list[tuple], test: np
                 test_preds: list[tuple]) -> dict:
     """The threshold and confidence map from ``cal``; figures on both; test by language."""
     c_rows, t_rows = rows(d, cal, cal_preds), rows(d, test, test_preds)
-    tau = threshold(c_rows)
+    tau = threshold([r["margin"] for r in c_rows if r["answerable"]])
     ab = logistic(np.array([r["margin"] for r in c_rows]),
                   np.array([float(r["right"]) for r in c_rows]))
     by_lang = {}

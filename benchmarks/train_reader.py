@@ -135,25 +135,26 @@ def predict(model, d: ReaderData, pairs: np.ndarray, dev, bs: int = 32) -> list[
     import torch
     from tqdm import tqdm
 
-    from assistant.engine.reader_net import batch, best_spans, windows
+    from assistant.engine.reader_net import read_windows, windows
 
-    ws = [w for n, (i, a, p, b, _, _) in enumerate(pairs.tolist())
-          for w in windows(d.q_ids[i, LANGS[a]], d.p_ids[p, LANGS[b]], n)]
-    null = np.full(len(pairs), np.inf)
-    best = [(-np.inf, -1, -1)] * len(pairs)
-    order = sorted(range(len(ws)), key=lambda k: len(ws[k].ids))
+    ws = sorted((w for n, (i, a, p, b, _, _) in enumerate(pairs.tolist())
+                 for w in windows(d.q_ids[i, LANGS[a]], d.p_ids[p, LANGS[b]], n)),
+                key=lambda w: len(w.ids))
+    bar = tqdm(total=len(ws), desc="reading", file=sys.stderr, dynamic_ncols=True)
+
+    def run(ids, mask):
+        with torch.inference_mode():
+            s, e = model(torch.from_numpy(ids).to(dev), torch.from_numpy(mask).to(dev))
+        bar.update(len(ids))
+        return s.float().cpu().numpy(), e.float().cpu().numpy()
+
     model.eval()
-    with torch.inference_mode():
-        for k in tqdm(range(0, len(order), bs), desc="reading", file=sys.stderr,
-                      dynamic_ncols=True):
-            group = [ws[j] for j in order[k:k + bs]]
-            ids, mask = (torch.from_numpy(x).to(dev) for x in batch(group))
-            s, e = (t.float().cpu().numpy() for t in model(ids, mask))
-            for row, w in enumerate(group):
-                nul, spans = best_spans(s[row], e[row], w, top=1)
-                null[w.pair] = min(null[w.pair], nul)
-                if spans and spans[0][0] > best[w.pair][0]:
-                    best[w.pair] = spans[0]
+    null, found = read_windows(run, ws, len(pairs), top=1, size=bs)
+    bar.close()
+    best = [(-np.inf, -1, -1)] * len(pairs)
+    for (n, a, b), score in found.items():
+        if score > best[n][0]:
+            best[n] = (score, a, b)
     return [(float(null[n]), *best[n]) for n in range(len(pairs))]
 
 

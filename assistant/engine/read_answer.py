@@ -28,9 +28,9 @@ from corpus.citations import marker
 from index import chunk_sentences, name_keys, names_match
 
 from . import questions as Q
+from .answer import refusal
 from .config import Config
 from .features import quotable
-from .i18n import not_found
 from .model import Answer, Citation
 from .reader import Calibration, Reader, Span
 from .retrieval import Candidate
@@ -133,11 +133,6 @@ def compose(question: str, kept: list[Found], lang: str | None, confidence: floa
                   confidence=round(confidence, 3), short_answer=short,
                   short_answer_span={"n": 1, "doc_id": best.candidate.chunk.article_id,
                                      "start": best.start, "end": best.end})
-
-
-def refusal(question: str, lang: str | None, confidence: float) -> Answer:
-    return Answer(question, not_found(lang), [], False, lang=lang,
-                  confidence=round(confidence, 3))
 
 
 def make_reader_answerer(config: Config) -> ReaderAnswerer:

@@ -17,9 +17,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,6 @@ from . import reader_net as rn
 
 CALIBRATION = Path(__file__).with_name("reader_calibration.json")
 BACKENDS = ("torch", "onnx", "int8")
-INT8_MARGIN = 1.15  # int8 only when this much faster than the faster fp32 backend
 SAMPLE_Q = ("Who led the delegation?", "Кто возглавлял делегацию?", "Wann fand das Treffen statt?")
 
 
@@ -64,6 +63,7 @@ class Reader:
         from tokenizers import Tokenizer
 
         self.folder, self.threads, self.weights = folder, threads, weights
+        self._torch = None
         self.tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tok.no_truncation()
         self.tok.no_padding()
@@ -78,17 +78,7 @@ class Reader:
         q = self.tok.encode(question, add_special_tokens=False).ids
         encs = self.tok.encode_batch(list(passages), add_special_tokens=False)
         ws = [w for n, e in enumerate(encs) for w in rn.windows(q, e.ids, n)]
-        null = np.full(len(passages), np.inf)
-        found: dict[tuple[int, int, int], float] = {}
-        for k in range(0, len(ws), 8):
-            group = ws[k:k + 8]
-            start, end = self.run(*rn.batch(group))
-            for row, w in enumerate(group):
-                nul, spans = rn.best_spans(start[row], end[row], w, top)
-                null[w.pair] = min(null[w.pair], nul)
-                for score, a, b in spans:
-                    key = (w.pair, a, b)
-                    found[key] = max(found.get(key, -np.inf), score)
+        null, found = rn.read_windows(self.run, ws, len(passages), top)
         best: dict[tuple[int, int, int], float] = {}
         for (n, a, b), score in found.items():
             s, e = whole_words(passages[n], encs[n].offsets[a][0], encs[n].offsets[b][1])
@@ -113,21 +103,23 @@ class Reader:
             return run
         if backend not in ("onnx", "int8"):
             raise ValueError(f"unknown reader backend {backend!r}: one of {', '.join(BACKENDS)}")
-        import onnxruntime as ort
+        from index.embedders.onnxfile import session
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = self.threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        session = ort.InferenceSession(str(self.onnx_file(backend)), opts,
-                                       providers=["CPUExecutionProvider"])
+        onnx = session(self.onnx_file(backend), self.threads)
 
         def run(ids, mask):
-            s, e = session.run(None, {"input_ids": ids, "attention_mask": mask})
+            s, e = onnx.run(None, {"input_ids": ids, "attention_mask": mask})
             return s, e
         return run
 
     def torch_model(self):
+        """The torch network with the shipped delta applied; loaded once while a backend
+        needs it (timing the backends and exporting ONNX share one)."""
+        if getattr(self, "_torch", None) is None:
+            self._torch = self._load_torch()
+        return self._torch
+
+    def _load_torch(self):
         model = rn.network(self.folder)
         meta = rn.apply_delta(model, self.weights)
         if meta.get("base_sha256") and meta["base_sha256"] != rn.base_sha(self.folder):
@@ -135,53 +127,56 @@ class Reader:
                              "reader again (python -m benchmarks.train_reader --ship)")
         return model.eval()
 
-    def cache(self) -> Path:
-        sha = hashlib.sha256(self.weights.read_bytes()).hexdigest()[:16]
+    @cached_property
+    def _cache(self) -> Path:
+        sha = hashlib.sha256(self.weights.read_bytes()).hexdigest()[:16]  # once: 21 MB
         out = self.folder / "reader" / sha
         out.mkdir(parents=True, exist_ok=True)
         return out
 
+    def cache(self) -> Path:
+        """The folder of this weights file's ONNX models and backend records."""
+        return self._cache
+
     def onnx_file(self, backend: str) -> Path:
         """The reader exported to ONNX (fp32), or its int8 twin; made once per weights."""
+        from index.embedders.onnxfile import export, mapped, quantise
+
         out = self.cache()
         fp32, int8 = out / "reader_fp32.onnx", out / "reader_int8.onnx"
         if not fp32.exists():
-            export(self.torch_model(), fp32)
+            export(self.torch_model(), fp32, ["start", "end"])
+            mapped(fp32)
         if backend == "int8" and not int8.exists():
             quantise(fp32, int8)
+            mapped(int8)
         return int8 if backend == "int8" else fp32
 
     def choose(self) -> dict:
-        """The backend record of this CPU: timed once and kept beside the ONNX files."""
-        from index.embedders.e5engine import signature
+        """The backend record of this CPU: timed once and kept beside the ONNX files, by the
+        e5 embedder's rule (int8 only where it is clearly faster and agrees with fp32; here,
+        picks the same spans on the timing sample)."""
+        from index.embedders.e5engine import keep_record, pick, recorded_choice, signature
 
-        path = self.cache() / "backend.json"
-        sig = signature(self.threads)
-        try:
-            records = json.loads(path.read_text())["records"]
-        except (OSError, ValueError, KeyError):
-            records = []
-        mine = next((r for r in records if r.get("signature") == sig), None)
-        if mine is not None:
-            return mine
+        record = recorded_choice(self.cache(), self.threads)
+        if record is not None:
+            return record
         rates, spans = {}, {}
-        passages = sample_passages()
+        passages = timing_sample(4)
         for backend in BACKENDS:
-            run = self._make(backend)
-            self.run = run
+            self.run = self._make(backend)
             self.read(SAMPLE_Q[0], passages[:2])  # warm-up
             t = time.perf_counter()
             spans[backend] = [(s.passage, s.start, s.end) for q in SAMPLE_Q
                               for s in self.read(q, passages)[:1]]
             rates[backend] = round(len(SAMPLE_Q) / (time.perf_counter() - t), 2)
-        fp32 = max(("torch", "onnx"), key=rates.__getitem__)
         agree = spans["int8"] == spans["torch"]
-        choice = "int8" if agree and rates["int8"] >= INT8_MARGIN * rates[fp32] else fp32
-        record = {"choice": choice, "questions_per_s": rates, "int8_same_spans": agree,
-                  "measured": time.strftime("%Y-%m-%d %H:%M:%S"), "signature": sig}
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(json.dumps({"records": [record, *records][:8]}, indent=1))
-        tmp.replace(path)
+        record = {"choice": pick(rates, 1.0 if agree else 0.0), "questions_per_s": rates,
+                  "int8_same_spans": agree, "measured": time.strftime("%Y-%m-%d %H:%M:%S"),
+                  "signature": signature(self.threads)}
+        keep_record(self.cache(), record)
+        if record["choice"] != "torch":
+            self._torch = None  # 470 MB the ONNX backends do not need
         return record
 
 
@@ -197,50 +192,7 @@ def whole_words(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-def sample_passages() -> list[str]:
-    from index.embedders.e5build import SAMPLE
+def timing_sample(n: int) -> list[str]:
+    from index.embedders.e5engine import timing_sample
 
-    parts = [s.split(": ", 1)[1] for s in SAMPLE]
-    return [" ".join(parts[(i + j) % len(parts)] for j in range(4 + 3 * i)) for i in range(4)]
-
-
-def export(model, path: Path) -> None:
-    import warnings
-
-    import torch
-
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.onnx")
-    ids = torch.ones(2, 16, dtype=torch.long)
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            model, (ids, torch.ones_like(ids)), str(tmp), dynamo=False,
-            input_names=["input_ids", "attention_mask"], output_names=["start", "end"],
-            dynamic_axes={n: {0: "batch", 1: "tokens"}
-                          for n in ("input_ids", "attention_mask", "start", "end")},
-            opset_version=17)
-    from index.embedders.onnxfile import mapped
-
-    tmp.replace(path)
-    mapped(path)
-
-
-def quantise(fp32: Path, target: Path) -> None:
-    """int8 MatMul weights per output channel in 7 bits (the same integers on AVX2 and VNNI
-    kernels, see ``e5engine.ensure_onnx``)."""
-    import logging
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    from index.embedders.onnxfile import mapped
-
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.onnx")
-    root, quiet = logging.getLogger(), logging.NullHandler()
-    root.addHandler(quiet)
-    try:
-        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-                         reduce_range=True, op_types_to_quantize=["MatMul"])
-    finally:
-        root.removeHandler(quiet)
-    tmp.replace(target)
-    mapped(target)
+    return timing_sample(n)

@@ -80,6 +80,24 @@ def best_spans(start: np.ndarray, end: np.ndarray, w: Window, top: int = 3,
     return float(start[0] + end[0]), spans
 
 
+def read_windows(run, ws: list[Window], pairs: int, top: int = 3, size: int = 8
+                 ) -> tuple[np.ndarray, dict[tuple[int, int, int], float]]:
+    """Run ``run(ids, mask) -> (start logits, end logits)`` over windows of ``pairs``
+    (question, passage) pairs, ``size`` windows at a time in the order given: (each pair's
+    no-answer score, the lowest over its windows; {(pair, first, last token): best score})."""
+    null = np.full(pairs, np.inf)
+    found: dict[tuple[int, int, int], float] = {}
+    for k in range(0, len(ws), size):
+        group = ws[k:k + size]
+        start, end = run(*batch(group))
+        for row, w in enumerate(group):
+            nul, spans = best_spans(start[row], end[row], w, top)
+            null[w.pair] = min(null[w.pair], nul)
+            for score, a, b in spans:
+                found[w.pair, a, b] = max(found.get((w.pair, a, b), -np.inf), score)
+    return null, found
+
+
 # -- the torch module ---------------------------------------------------------------------
 def network(folder: Path, dropout: float = 0.0):
     """The e5 encoder of ``folder`` (the built base) with a fresh span head."""

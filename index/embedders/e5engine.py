@@ -19,7 +19,6 @@ import json
 import os
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -128,16 +127,9 @@ class TorchStates:
 
 class OnnxStates:
     def __init__(self, path: Path, threads: int):
-        import onnxruntime as ort
+        from .onnxfile import session
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        from .onnxfile import mapped
-
-        self.session = ort.InferenceSession(str(mapped(path)), opts,
-                                            providers=["CPUExecutionProvider"])
+        self.session = session(path, threads)
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
@@ -271,9 +263,15 @@ def choose_backend(folder: Path, threads: int, say: Say | None = None) -> dict:
               "rule": f"int8 when >= {INT8_MARGIN}x the fastest fp32 backend and its cosine "
                       f"to fp32 >= {INT8_MIN_COSINE}; else the fastest fp32 backend",
               "measured": time.strftime("%Y-%m-%d %H:%M:%S"), "signature": signature(threads)}
+    keep_record(folder, record)
+    return record
+
+
+def keep_record(folder: Path, record: dict) -> None:
+    """Put ``record`` (a CPU's backend choice) first in ``folder``/backend.json, in place of
+    that CPU's older one, beside the records of other CPUs."""
     others = [r for r in _records(folder) if r.get("signature") != record["signature"]]
     _write_json(folder / "backend.json", {"records": [record, *others][:RECORDS_KEPT]})
-    return record
 
 
 def backend_line(threads: int, cache: Path | None = None) -> str:
@@ -332,31 +330,17 @@ def ensure_onnx(folder: Path, backend: str, say: Say | None = None) -> Path:
 
 
 def _quantise(fp32: Path, target: Path) -> None:
-    import logging
+    from .onnxfile import quantise
 
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    tmp = target.with_suffix(".tmp.onnx")
-    # The quantiser calls logging.warning() (pre-processing advice), which would install a
-    # root handler for the rest of the process; a NullHandler keeps logging untouched.
-    root, quiet = logging.getLogger(), logging.NullHandler()
-    root.addHandler(quiet)
-    try:
-        quantize_dynamic(
-            str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
-            reduce_range=True, op_types_to_quantize=["MatMul"],
-            nodes_to_exclude=[f"/m/encoder/layer.{i}/output/dense/MatMul"
-                              for i in INT8_FP32_LAYERS],
-        )
-    finally:
-        root.removeHandler(quiet)
-    os.replace(tmp, target)
+    quantise(fp32, target, exclude=[f"/m/encoder/layer.{i}/output/dense/MatMul"
+                                    for i in INT8_FP32_LAYERS])
 
 
 def _export_onnx(folder: Path, path: Path) -> None:
     import torch
     from transformers import AutoModel
 
+    from .onnxfile import export
 
     quiet_transformers()
     # Eager attention exports as plain MatMul/Softmax, which onnxruntime runs 1.4x faster
@@ -371,15 +355,4 @@ def _export_onnx(folder: Path, path: Path) -> None:
         def forward(self, input_ids, attention_mask):
             return self.m(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
-    ids = torch.ones(2, 16, dtype=torch.long)
-    tmp = path.with_suffix(".tmp.onnx")
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer warnings about shapes, not problems here
-        torch.onnx.export(
-            States(model), (ids, torch.ones_like(ids)), str(tmp), dynamo=False,
-            input_names=["input_ids", "attention_mask"], output_names=["states"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                          "attention_mask": {0: "batch", 1: "tokens"},
-                          "states": {0: "batch", 1: "tokens"}},
-            opset_version=17)
-    os.replace(tmp, path)
+    export(States(model), path, ["states"])

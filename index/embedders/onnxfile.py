@@ -56,3 +56,55 @@ def _external(graph):
     for tensor in graph.graph.initializer:
         if uses_external_data(tensor):
             yield tensor
+
+
+def session(path: Path, threads: int):
+    """An onnxruntime CPU session of ``path`` (its weights mapped), ``threads`` intra-op."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(mapped(path)), opts, providers=["CPUExecutionProvider"])
+
+
+def export(module, path: Path, outputs: list[str]) -> None:
+    """A torch module of (input_ids, attention_mask) exported to ``path`` (opset 17, batch
+    and tokens dynamic), written to a temporary file and renamed into place."""
+    import warnings
+
+    import torch
+
+    ids = torch.ones(2, 16, dtype=torch.long)
+    tmp = path.with_suffix(".tmp.onnx")
+    names = ["input_ids", "attention_mask", *outputs]
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about shapes, not problems here
+        torch.onnx.export(module, (ids, torch.ones_like(ids)), str(tmp), dynamo=False,
+                          input_names=names[:2], output_names=outputs,
+                          dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names},
+                          opset_version=17)
+    os.replace(tmp, path)
+
+
+def quantise(fp32: Path, target: Path, exclude: list[str] = ()) -> None:
+    """int8 MatMul weights per output channel in 7 bits (``reduce_range``: a u8 x s7 pair
+    sums within 16 bits, so AVX2 and VNNI kernels compute the same integers), but for the
+    nodes named in ``exclude``."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = target.with_suffix(".tmp.onnx")
+    # The quantiser calls logging.warning() (pre-processing advice), which would install a
+    # root handler for the rest of the process; a NullHandler keeps logging untouched.
+    root, quiet = logging.getLogger(), logging.NullHandler()
+    root.addHandler(quiet)
+    try:
+        quantize_dynamic(str(fp32), str(tmp), weight_type=QuantType.QInt8, per_channel=True,
+                         reduce_range=True, op_types_to_quantize=["MatMul"],
+                         nodes_to_exclude=list(exclude))
+    finally:
+        root.removeHandler(quiet)
+    os.replace(tmp, target)
