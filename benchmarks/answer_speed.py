@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> None:
           f"p95 {first['p95']:.0f} ms, max {first['max']:.0f} ms; asked again (cached "
           f"vectors): p50 {asked['p50']:.0f} ms, p95 {asked['p95']:.0f} ms")
     if reader:
-        print(f"reader ({app.reader_answerer.reader.backend}, {cfg.reader_passages} passages) "
+        ra = app.reader_answerer
+        print(f"reader ({ra.reader.backend}, {ra.passages} passages) "
               f"alone: p50 {reader['p50']:.0f} ms, p95 {reader['p95']:.0f} ms; ask with the "
               f"reader p50 {asked['p50']:.0f} ms vs the evidence answerer {baseline['p50']:.0f} "
               f"ms in the same run (x{asked['p50'] / baseline['p50']:.2f}); {cpu_line()}")
@@ -123,7 +124,7 @@ def time_reader(app: Assistant, questions: list[str]) -> tuple[dict | None, dict
 
     if app.config.answerer != "reader":
         return None, None
-    reader, k = app.reader_answerer.reader, app.config.reader_passages
+    reader, k = app.reader_answerer.reader, app.reader_answerer.passages
     read_ms = []
     for q in questions:
         cands = app.retriever.candidates(q, app.config.k)

@@ -7,9 +7,11 @@ OpenAI-compatible chat completion so any OpenAI client or chat front-end can ask
     GET  /docs          the OpenAPI description
 
 Bad input is a 4xx with ``{"error": "one sentence", "field": ...}`` (OpenAI's error shape on
-/v1); bodies over 1 MB are refused before they are read. With a login the routes need
-``Authorization: Bearer <the login's password>``. Questions share the page's lock for
-retrieval and the extractive answer, so the models are used by one request at a time.
+/v1); bodies over 1 MB are refused before they are read. With a login every route but the
+OpenAPI description (/docs, /openapi.json) needs ``Authorization: Bearer <the login's
+password>``; /api/health names the store by a digest, never its path. Questions share the
+page's lock for retrieval and the extractive answer, so the models are used by one request
+at a time.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from corpus.dates import check_date
 
 from . import openai_chat
 from .output import article_dict, hits_dict
+from .via_server import store_id
 
 MAX_BODY = 1_000_000  # bytes
 _LANG = re.compile(r"^[a-z]{2,3}$")
@@ -147,14 +150,15 @@ def build_api(app: Assistant, lock: threading.Lock,
                            "answer's citations or from /api/search.", "doc_id")
         return article_dict(rec, app.also_reported_in(doc_id))
 
-    @api.get("/api/health", summary="Store reachable, models loaded, counts")
+    @api.get("/api/health", dependencies=guard,
+             summary="Store reachable, models loaded, counts")
     def health() -> dict[str, Any]:
         try:
             cat = app.catalogue()
             chunks = len(app.retriever.keyword)
         except AssistantError as exc:
             return JSONResponse({"status": "error", "error": str(exc)}, status_code=503)
-        return {"status": "ok", "store": str(app.store), "articles": len(cat),
+        return {"status": "ok", "store": store_id(str(app.store)), "articles": len(cat),
                 "chunks": chunks, "languages": sorted({a["lang"] for a in cat if a["lang"]}),
                 "models": [e.name for e in app.embedders], "mode": app.config.mode}
 

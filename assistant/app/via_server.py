@@ -5,9 +5,16 @@ answer at once, the command answers by itself."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from assistant.engine.config import Config
+
+
+def store_id(store: str) -> str:
+    """How /api/health names its store: a digest of its path or URL, so that `ask` can tell
+    a server reads its store without the server telling anyone where its files are."""
+    return "sha256:" + hashlib.sha256(store.encode("utf-8")).hexdigest()[:16]
 
 
 class Server:
@@ -40,7 +47,7 @@ def running_server(cfg: Config, store_name: str) -> Server | None:
         health = r.json() if r.status_code == 200 else {}
     except (httpx.HTTPError, ValueError):
         return None
-    if health.get("status") != "ok" or health.get("store") != store_name:
+    if health.get("status") != "ok" or health.get("store") != store_id(store_name):
         return None
     return Server(url, token)
 

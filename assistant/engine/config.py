@@ -64,7 +64,8 @@ class Config:
                        "reader trained from e5 on XQuAD; the default), 'learned' (sentences "
                        "ranked by a model fitted by benchmarks.fit_answerer) or 'evidence' "
                        "(sentence similarity calibrated on news).")
-    reader_passages: int = _f(4, "Retrieved passages the reader reads per question.")
+    reader_passages: int = _f(0, "Retrieved passages the reader reads per question (0: the "
+                                 "calibrated number, 5).")
     reader_backend: str = _f("", "Backend of the reader: 'torch', 'onnx' or 'int8' (empty: "
                              "the one timed fastest on this CPU).")
     min_evidence: float = _f(-1.0, "Refuse below this confidence; -1: the answerer's own "
@@ -193,9 +194,9 @@ def load_config(toml_path: str | Path = "assistant.toml", env: dict[str, str] | 
     if cfg.answerer not in ANSWERERS:
         raise UsageError(f"answerer {cfg.answerer!r} is not known: use 'reader', 'learned' or "
                          "'evidence'.")
-    if not 1 <= cfg.reader_passages <= 20:
-        raise UsageError(f"reader_passages must be between 1 and 20, got "
-                         f"{cfg.reader_passages}: the default is 4.")
+    if not 0 <= cfg.reader_passages <= 20:
+        raise UsageError(f"reader_passages must be between 1 and 20 (or 0 for the calibrated "
+                         f"number), got {cfg.reader_passages}: the default is 0.")
     if cfg.reader_backend not in ("", "torch", "onnx", "int8"):
         raise UsageError(f"reader_backend {cfg.reader_backend!r} is not known: use 'torch', "
                          "'onnx', 'int8' or leave it empty.")

@@ -4,11 +4,18 @@
    (``reader.Reader``): every chunk gets a no-answer score and its best spans.
 2. Spans that cross a sentence boundary, or lie in a sentence that may not be quoted (the
    headline, a bare attribution line, text that addresses an assistant), are dropped.
-3. The best span is the one whose score beats its chunk's no-answer score by the most (its
-   margin), less a calibrated penalty per retrieval rank of its chunk. Below the calibrated
-   threshold the answer is a refusal in the question's language; else ``confidence`` is the
-   calibrated probability that the span is right (``reader.Calibration``). For
-   "now"/"currently", the latest article's span wins among spans nearly as likely.
+3. Spans that name the same answer (the same words, numbers or names, across passages and
+   scripts) pool their evidence: a span's support is the log-sum-exp (at the calibrated
+   temperature) of the margins of every span naming its answer, each less a calibrated
+   penalty per retrieval rank of its chunk; how close the top chunk is to the question
+   (its e5 cosine, the same scale in any store) adds to it: a question no passage comes
+   close to is more likely not answered. The best span has the most support; between
+   spans of one answer equally supported, the one in the question's language is shown.
+   Below the calibrated threshold the answer is a refusal in the question's language;
+   else ``confidence`` is the calibrated probability that the span is right, from the
+   pooled margins alone (``reader.Calibration``: closeness moves between stores, reading
+   does not). For "now"/"currently", the latest article's span wins among spans nearly
+   as likely.
 4. The short answer is that span, copied verbatim (``short_answer_span`` gives its article
    offsets); quote [1] is the sentence that holds it.
 5. A further sentence is quoted only when it states the same answer (the same name or
@@ -21,11 +28,12 @@ read the question.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+
+import numpy as np
 
 from corpus.citations import marker
-from index import chunk_sentences, name_keys, names_match
+from index import NameIndex, chunk_sentences, name_keys
 
 from . import questions as Q
 from .answer import refusal
@@ -49,6 +57,7 @@ class Found:
     start: int  # the span, in article offsets
     end: int
     sentence: tuple[int, int]  # the sentence holding it, in article offsets
+    support: float  # the pooled evidence for its answer (step 3)
     probability: float
 
     @property
@@ -63,39 +72,57 @@ class Found:
 
 
 class ReaderAnswerer:
-    def __init__(self, reader: Reader, calibration: Calibration, passages: int = 4):
+    def __init__(self, reader: Reader, calibration: Calibration, passages: int = 4,
+                 min_probability: float | None = None):
         self.reader = reader
         self.calibration = calibration
         self.passages = passages
+        self.min_probability = min_probability  # replaces the support line when set
+
+    def given(self, f: Found) -> bool:
+        """Over the refusal line (step 3)."""
+        if self.min_probability is not None:
+            return f.probability >= self.min_probability
+        return f.support >= self.calibration.threshold
 
     def found(self, question: str, candidates: list[Candidate]) -> list[Found]:
-        """Steps 1-3: the quotable spans of the top chunks, the best first."""
+        """Steps 1-3: the quotable spans of the top chunks, the most supported first."""
+        cal = self.calibration
         cands = candidates[:self.passages]
-        out = []
-        for sp in self.reader.read(question, [c.chunk.text for c in cands]):
+        placed = []
+        for sp in self.reader.read(question, [c.chunk.text for c in cands], cal.spans):
             c = cands[sp.passage]
             sentence = next(((s, e) for s, e in chunk_sentences(c.chunk)
                              if s <= sp.start and sp.end <= e), None)
-            if sentence is None or not quotable(c.chunk.text[sentence[0]:sentence[1]],
-                                                c.chunk.title):
-                continue
+            if sentence is not None and quotable(c.chunk.text[sentence[0]:sentence[1]],
+                                                 c.chunk.title):
+                placed.append((sp, c, sentence))
+        texts = [c.chunk.text[sp.start:sp.end] for sp, c, _ in placed]
+        pooled = support(texts, [sp.margin - cal.rank_penalty * sp.passage
+                                 for sp, _, _ in placed], cal.temperature)
+        near = closeness(candidates[0], cal.closeness) if candidates else cal.closeness
+        lift = cal.retrieval_weight * near
+        out = []
+        for (sp, c, sentence), value in zip(placed, pooled, strict=True):
             base = c.chunk.start
             out.append(Found(sp, c, base + sp.start, base + sp.end,
-                             (base + sentence[0], base + sentence[1]),
-                             self.calibration.probability(sp.margin)))
-        penalty = self.calibration.rank_penalty  # a lower-ranked passage must read better
-        return sorted(out, key=lambda f: -(f.span.margin - penalty * f.span.passage))
+                             (base + sentence[0], base + sentence[1]), value + lift,
+                             cal.probability(value)))
+        return sorted(out, key=lambda f: (-f.support, -f.span.margin))
 
     def answer(self, question: str, candidates: list[Candidate], lang: str | None) -> Answer:
         found = self.found(question, candidates)
         if not found:
             return refusal(question, lang, 0.0)
         best = found[0]
-        if best.span.margin < self.calibration.threshold:  # step 3
+        if not self.given(best):  # step 3
             return refusal(question, lang, best.probability)
+        tied = [f for f in found if f.support >= best.support - 1e-6
+                and same_answer(f.text, best.text)]
+        best = min(tied, key=lambda f: (f.candidate.chunk.lang != lang, -f.span.margin))
         if Q.asks_now(question):
             near = [f for f in found if f.probability >= NOW_RATIO * best.probability
-                    and f.span.margin >= self.calibration.threshold]
+                    and self.given(f)]
             best = max(near, key=lambda f: (f.candidate.chunk.date or "", f.probability))
         kept = [best]
         for f in found:  # step 5
@@ -105,20 +132,65 @@ class ReaderAnswerer:
                    for k in kept):
                 continue
             if same_answer(f.text, best.text) or (
-                    f.probability >= SECOND and f.span.margin >= self.calibration.threshold):
+                    f.probability >= SECOND and self.given(f)):
                 kept.append(f)
         return compose(question, kept, lang, best.probability)
+
+
+def closeness(candidate: Candidate, default: float = 0.0) -> float:
+    """How close a chunk is to the question on a scale no store changes: the cosine of an
+    e5-small channel (any backend: e5-small, e5-small-int8, ...); ``default`` where none
+    returned it (another embedder's cosines run on another scale)."""
+    for name, value in candidate.dense.items():
+        if name.startswith("e5-small"):
+            return float(value)
+    return default
 
 
 def same_answer(a: str, b: str) -> bool:
     """Two spans name the same thing: the same words, the same numbers, or the same names
     (compared across scripts: Омуралиев / Omuraliev)."""
-    if " ".join(a.casefold().split()) == " ".join(b.casefold().split()):
-        return True
-    if Q.numbers(a) and Q.numbers(a) == Q.numbers(b):
-        return True
-    ka, kb = name_keys(a), name_keys(b)
-    return bool(ka) and bool(kb) and all(names_match(k, kb) for k in ka)
+    return _Answer(a).names(_Answer(b))
+
+
+class _Answer:
+    """A span's text as ``same_answer`` compares it (its words, numbers and name keys)."""
+
+    def __init__(self, text: str):
+        self.words = " ".join(text.casefold().split())
+        self.numbers = Q.numbers(text)
+        self.keys = name_keys(text)
+        self.index = NameIndex(self.keys)
+
+    def names(self, other: _Answer) -> bool:
+        """This span names what ``other`` names (every name of this one is in ``other``)."""
+        if self.words == other.words or (self.numbers and self.numbers == other.numbers):
+            return True
+        return bool(self.keys) and bool(other.keys) and all(
+            other.index.has(k) for k in self.keys)
+
+
+def pools(texts: list[str]) -> list[list[int]]:
+    """For each span, the spans naming the same answer (itself included; either way round,
+    so "Babayev" and "Sahil Babayev" pool)."""
+    answers = [_Answer(t) for t in texts]
+    return [[j for j, b in enumerate(answers) if j == i or a.names(b) or b.names(a)]
+            for i, a in enumerate(answers)]
+
+
+def support(texts: list[str], margins: list[float], temperature: float,
+            pooled: list[list[int]] | None = None) -> list[float]:
+    """Each span's pooled evidence: ``temperature * log(sum(exp(m / temperature)))`` over
+    the margins of the spans naming its answer (``pools``). A temperature of 0 pools
+    nothing: each span's support is its own margin."""
+    if temperature <= 0 or len(texts) < 2:
+        return list(margins)
+    m = np.asarray(margins, dtype=float) / temperature
+    out = []
+    for same in pooled if pooled is not None else pools(texts):
+        top = m[same].max()
+        out.append(float(temperature * (top + np.log(np.exp(m[same] - top).sum()))))
+    return out
 
 
 def compose(question: str, kept: list[Found], lang: str | None, confidence: float) -> Answer:
@@ -141,9 +213,7 @@ def make_reader_answerer(config: Config) -> ReaderAnswerer:
     from index.embedders.e5build import ensure_e5
 
     cal = Calibration.load()
-    if config.min_evidence >= 0:
-        p = min(max(config.min_evidence, 1e-6), 1 - 1e-6)
-        cal = replace(cal, threshold=(math.log(p / (1 - p)) - cal.b) / cal.a)
     folder = ensure_e5(config.cache_dir())
     reader = Reader(folder, config.threads, config.reader_backend or None)
-    return ReaderAnswerer(reader, cal, config.reader_passages)
+    return ReaderAnswerer(reader, cal, config.reader_passages or cal.passages,
+                          config.min_evidence if config.min_evidence >= 0 else None)

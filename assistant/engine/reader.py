@@ -42,19 +42,30 @@ class Span:
 
 @dataclass(frozen=True)
 class Calibration:
-    threshold: float  # refuse when the best margin is below this
-    a: float  # P(right) = 1 / (1 + exp(-(a * margin + b)))
+    """How margins become a decision (``read_answer``, step 3), fitted by
+    ``python -m benchmarks.calibrate_reader --write`` on XQuAD articles 44-47."""
+
+    threshold: float  # refuse when the best span's support is below this
+    a: float  # P(right) = 1 / (1 + exp(-(a * pooled margin + b))): the closeness left out
     b: float
-    rank_penalty: float = 0.0  # the best span: the highest margin - rank_penalty * its rank
+    rank_penalty: float = 0.0  # a span's margin less this per retrieval rank of its chunk
+    temperature: float = 0.0  # spans naming the same answer pool at this (0: no pooling)
+    retrieval_weight: float = 0.0  # support += this x the top chunk's closeness (e5 cosine)
+    spans: int = 3  # spans kept per window
+    passages: int = 4  # retrieved chunks read (unless the reader_passages setting says)
+    closeness: float = 0.8  # the median closeness of answerable questions: used where no
+    # e5-small channel returned the top chunk
 
     @classmethod
     def load(cls, path: Path = CALIBRATION) -> Calibration:
         d = json.loads(path.read_text(encoding="utf-8"))
         return cls(float(d["threshold"]), float(d["a"]), float(d["b"]),
-                   float(d.get("rank_penalty", 0.0)))
+                   float(d.get("rank_penalty", 0.0)), float(d.get("temperature", 0.0)),
+                   float(d.get("retrieval_weight", 0.0)), int(d.get("spans", 3)),
+                   int(d.get("passages", 4)), float(d.get("closeness", 0.8)))
 
-    def probability(self, margin: float) -> float:
-        return 1.0 / (1.0 + math.exp(-(self.a * margin + self.b)))
+    def probability(self, reading: float) -> float:
+        return 1.0 / (1.0 + math.exp(-(self.a * reading + self.b)))
 
 
 class Reader:

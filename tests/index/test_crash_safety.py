@@ -2,8 +2,8 @@
 an uninterrupted run gives; a second ``index`` on the same store refuses while one runs.
 
 Real subprocesses of the real command with the real models (hence ``slow``), on a corpus of
-44 one-paragraph articles made from the bundled ones, written 4 chunks per step
-(ASSISTANT_INDEX_BATCH) so a run has many points to die at.
+20 one-paragraph articles made from the bundled ones (four paragraphs of each), written 4
+chunks per step (ASSISTANT_INDEX_BATCH) so a run has many points to die at.
 """
 
 from __future__ import annotations
@@ -30,10 +30,12 @@ EMBEDDERS = ("e5-small", "use")
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
-    """One article per paragraph of the bundled articles (dated, in three languages)."""
+    """One article per paragraph of the bundled articles, four of each (dated, in three
+    languages)."""
     folder = tmp_path_factory.mktemp("paragraphs")
     for a in load_corpus(BUNDLED):
-        for n, para in enumerate(p for p in a.text.split("\n\n") if len(p) > 80):
+        paras = [p for p in a.text.split("\n\n") if len(p) > 80][:4]
+        for n, para in enumerate(paras):
             (folder / f"{a.id[:3]}-{n:02d}.txt").write_text(f" date {a.date} {para}\n",
                                                           encoding="utf-8")
     return folder
@@ -106,14 +108,14 @@ def assert_same(got: dict, want: dict) -> None:
 def reference(corpus, tmp_path_factory) -> dict:
     store = tmp_path_factory.mktemp("reference") / "store"
     report = _run(corpus, store)
-    assert report["added"] == report["articles"] >= 40 and report["skipped"] == 0
+    assert report["added"] == report["articles"] >= 20 and report["skipped"] == 0
     return snapshot(store)
 
 
-@pytest.mark.parametrize("kill_after_marks", [0, 1, 5, 11])
+@pytest.mark.parametrize("kill_after_marks", [0, 1, 11])
 def test_sigkill_then_rerun_equals_an_uninterrupted_run(corpus, reference, tmp_path,
                                                         kill_after_marks):
-    """Killed while loading (0 marks) or after 1, 5, 11 of 88 embedded marks; rerun."""
+    """Killed while loading (0 marks) or after 1 or 11 of 40 embedded marks; rerun."""
     store = tmp_path / "store"
     proc = _start(corpus, store)
     deadline = time.monotonic() + 300

@@ -241,7 +241,8 @@ class Page:
             tmp.write_bytes(data)
             os.replace(tmp, dest)
             added.append(name)
-        msg = (f"Added {len(added)} file(s) to {UPLOAD_FOLDER}/: {', '.join(added)}."
+        msg = (f"Added {len(added)} file(s) to {UPLOAD_FOLDER}/: "
+               f"{html.escape(', '.join(added))}."
                if added else "No file added.")
         return msg + "".join(f"<br>⚠️ {html.escape(n)}" for n in notes), bool(added)
 
