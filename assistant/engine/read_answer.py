@@ -19,8 +19,9 @@
 4. The short answer is that span, copied verbatim (``short_answer_span`` gives its article
    offsets); quote [1] is the sentence that holds it.
 5. A further sentence is quoted only when it states the same answer (the same name or
-   number, in another article or language) or holds another span the reader is confident
-   of (a second fact the question may want); at most ``MAX_QUOTES``.
+   number, in another article or language) or holds another span over the line that the
+   reader finds at least a calibrated share as likely as the best (the evidence for the
+   answer it nearly gave); at most ``MAX_QUOTES``.
 
 No hand-written answer types, nearest-name rules or span trimming take part: the reader has
 read the question.
@@ -45,7 +46,6 @@ from .retrieval import Candidate
 
 MAX_QUOTES = 3
 NOW_RATIO = 0.8  # "now": a later article's span this likely relative to the best wins
-SECOND = 0.5  # another fact is quoted when the reader is this sure of it too
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,8 @@ class ReaderAnswerer:
                    for k in kept):
                 continue
             if same_answer(f.text, best.text) or (
-                    f.probability >= SECOND and self.given(f)):
+                    f.probability >= self.calibration.second * best.probability
+                    and self.given(f)):
                 kept.append(f)
         return compose(question, kept, lang, best.probability)
 

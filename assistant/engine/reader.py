@@ -55,6 +55,7 @@ class Calibration:
     passages: int = 4  # retrieved chunks read (unless the reader_passages setting says)
     closeness: float = 0.8  # the median closeness of answerable questions: used where no
     # e5-small channel returned the top chunk
+    second: float = 1.0  # a further span is quoted at this x the best one's probability
 
     @classmethod
     def load(cls, path: Path = CALIBRATION) -> Calibration:
@@ -62,7 +63,8 @@ class Calibration:
         return cls(float(d["threshold"]), float(d["a"]), float(d["b"]),
                    float(d.get("rank_penalty", 0.0)), float(d.get("temperature", 0.0)),
                    float(d.get("retrieval_weight", 0.0)), int(d.get("spans", 3)),
-                   int(d.get("passages", 4)), float(d.get("closeness", 0.8)))
+                   int(d.get("passages", 4)), float(d.get("closeness", 0.8)),
+                   float(d.get("second", 1.0)))
 
     def probability(self, reading: float) -> float:
         return 1.0 / (1.0 + math.exp(-(self.a * reading + self.b)))

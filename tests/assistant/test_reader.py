@@ -142,6 +142,22 @@ def test_a_top_chunk_close_to_the_question_lifts_the_support():
     assert closeness(Candidate(A, 1.0, {"use": 0.4}, 0.0), default=0.8) == 0.8
 
 
+def test_a_further_answer_nearly_as_likely_is_quoted_too():
+    """The best span is the short answer; another answer over the line is quoted when the
+    reader finds it at least ``second`` x as likely, never otherwise."""
+    D = chunk("d", "The delegation of Uzbekistan was led by Jamshid Abruyev.", "en")
+    cands = [Candidate(c, 1.0, {}, 0.0) for c in (A, D)]
+
+    def spans(ps):
+        return [span_of(ps, 0, "Viktoriya Shegay", 4.0), span_of(ps, 1, "Jamshid Abruyev", 3.0)]
+
+    for second, quoted in ((0.5, ["a", "d"]), (0.95, ["a"])):  # p .953 vs .881: ratio .92
+        ra = ReaderAnswerer(FakeReader(spans), replace(CAL, second=second), passages=4)
+        ans = ra.answer("Who represented Kazakhstan?", cands, "en")
+        assert ans.short_answer == "Viktoriya Shegay"
+        assert [c.article_id for c in ans.citations] == quoted, second
+
+
 def test_same_answer_across_scripts_and_numbers():
     assert same_answer("Кубанычбек Омуралиев", "Kubanychbek Omuraliev")
     assert same_answer("36,8 million", "36,8 млн")
