@@ -13,10 +13,10 @@ from .keyword import NameIndex, name_keys, names_match, tokens
 from .keyword_index import KeywordIndex
 from .links import same_story_links
 from .manifest import Manifest
-from .model import Chunk, Hit, sentence_id
+from .model import Chunk, Hit, sentence_id, where_clause
 from .pipeline import IndexReport, index_articles, index_corpus, refresh_keyword_index
 from .remote import RemoteStore, open_store
-from .store import Store, where_clause
+from .store import Store
 
 __all__ = [
     "BUILTIN",

@@ -58,6 +58,8 @@ class PruneRefused(CorpusError):
     """The run would remove most of the index (a wrong --corpus, an unmounted share): refused
     unless confirmed with ``prune=True``; articles added by the run are kept."""
 
+    publishes = True  # the run completed all else: its generation is published
+
     def __init__(self, removed: int, indexed: int, root: str | Path | None = None):
         self.removed, self.indexed = removed, indexed
         share = "all of them" if removed == indexed else "more than half"

@@ -75,7 +75,7 @@ class RemoteStore(Store):
         self.url = url.rstrip("/")
         self._host, self._ssl = parsed.hostname, parsed.scheme == "https"
         self._port = parsed.port or (443 if self._ssl else 8000)
-        self._token, self._tenant = token, tenant or "default_tenant"
+        self._token, self._tenant, self._cache = token, tenant or "default_tenant", cache
         self._database = database or "default_database"
         key = hashlib.sha256(f"{self.url}|{self._tenant}|{self._database}".encode())
         root = cache or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) \
@@ -86,6 +86,9 @@ class RemoteStore(Store):
 
     def __str__(self) -> str:
         return self.url
+
+    def clone(self) -> RemoteStore:
+        return RemoteStore(self.url, self._token, self._tenant, self._database, self._cache)
 
     # -- the connection ---------------------------------------------------------------
     def _open_client(self):
@@ -191,7 +194,7 @@ class RemoteStore(Store):
             return self._local_generation()
         server = self._server_meta("generation")
         if server is not None and self._local_generation() != server:
-            self.sync()
+            self._refresh(server)
         return server
 
     def _local_generation(self) -> str | None:
@@ -200,8 +203,29 @@ class RemoteStore(Store):
 
     def read_manifest(self) -> Manifest | None:
         if not self.manifest_path.is_file() and self.exists():
-            self.sync()
+            if self._held == "exclusive":
+                self.sync()
+            else:
+                self._refresh(self._server_meta("generation") or "")
         return super().read_manifest()
+
+    def _refresh(self, server: str) -> None:
+        """Move this reader to the server's generation: to the local copy another process
+        made of it, else to a new one made here (the keyword index copied, then updated
+        with what changed) and published for the others. Nobody waits for anybody."""
+        published = self.gens.published()
+        if (published or ("", ""))[1] != server:
+            folder = self.gens.gens / f"s{os.urandom(4).hex()}"
+            self.gens.make_copy(folder, (published or ("", ""))[0], ("keyword",))
+            self.close()
+            self._work = folder
+            try:
+                self.sync()
+            finally:
+                self.close()
+                self._work = None
+            self.gens.publish(folder, server)
+        self.close()  # the next use pins the new generation
 
     def sync(self) -> None:
         """Replace the local mirror with the server's manifest and rebuild the keyword
@@ -281,12 +305,12 @@ class RemoteStore(Store):
 
     # -- one writer at a time ---------------------------------------------------------
     @contextmanager
-    def locked(self, exclusive: bool) -> Iterator[None]:
+    def locked(self, exclusive: bool, empty: bool = False) -> Iterator[None]:
         if not exclusive or self._held == "exclusive":
             with super().locked(exclusive):
                 yield
             return
-        with super().locked(True):
+        with super().locked(True, empty):
             self._take_lease()
             try:
                 if self._local_generation() != self._server_meta("generation"):

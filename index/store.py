@@ -1,14 +1,16 @@
 """The vector store: a Chroma persistent collection per embedder, with explicit embeddings.
 
-A store folder holds ``chroma/`` (the Chroma database), ``manifest.sqlite`` (the articles,
-their content hashes and what is embedded: see ``manifest.py``), ``keyword/`` (the BM25 index
-and the chunk table) and ``.lock`` (an flock: ``index`` takes it exclusively, readers shared).
+A store folder holds generations (``generations.py``), each with ``chroma/`` (the Chroma
+database), ``manifest.sqlite`` (the articles, their content hashes and what is embedded: see
+``manifest.py``) and ``keyword/`` (the BM25 index and the chunk table); and ``.lock`` (an
+flock ``index`` takes: one writer at a time). Readers take no lock: they answer from the
+published generation while a run writes the next.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,8 +22,9 @@ from corpus import StoreError, UsageError
 
 from .chunking import chunk_sentences
 from .embedders import slug
+from .generations import Generations
 from .manifest import Manifest
-from .model import Chunk, date_num, sentence_id
+from .model import Chunk, date_num, record_chunk, sentence_id
 from .readonly import writable_copy
 
 # What a collection holds besides the model's vectors; part of the recorded version, so a
@@ -41,10 +44,15 @@ class Store:
         self._manifest: Manifest | None = None
         self._manifest_checked = False  # layout checked (writers) since it was opened
         self._held: str | None = None  # "exclusive"/"shared" while this object holds the lock
+        self.gens = Generations(self.path)
+        self._work: Path | None = None  # the generation this object writes (holding .lock)
+        self._pinned: Path | None = None  # the published generation it reads
+        self._pin: int | None = None  # the descriptor that pins it
         self._copy: Path | None = None  # a read-only store's database files, copied
         self._opening = threading.RLock()
         self._counts: dict[tuple[str, str], tuple] = {}  # (embedder, kind) -> (collection, n)
         self._max_batch: int | None = None  # rows per Chroma write, asked once
+        self._wrote = False  # this run wrote vectors (its generation is kept to resume)
 
     def __str__(self) -> str:
         return str(self.path)
@@ -63,21 +71,40 @@ class Store:
                 "folder with --store."
             ) from None
 
+    def clone(self) -> Store:
+        """Another handle on the store (an in-process run writes through one, asks another)."""
+        return Store(self.path)
+
     def exists(self) -> bool:
-        return ((self.path / "chroma").is_dir() and self.manifest_path.is_file()
-                and (self.path / "keyword" / "table.sqlite").is_file())
+        return ((self.data_dir / "chroma").is_dir() and self.manifest_path.is_file()
+                and (self.data_dir / "keyword" / "table.sqlite").is_file())
 
     @property
     def manifest_path(self) -> Path:
         return self._readable_root() / "manifest.sqlite"
 
+    @property
+    def data_dir(self) -> Path:
+        """The generation this object reads (pinned when first used) or, while it holds
+        the lock, the one it writes."""
+        if self._work is not None:
+            return self._work
+        with self._opening:
+            if self._pinned is None:
+                if self.read_only():
+                    self._pinned = self.gens.published_dir()
+                else:
+                    self._pinned, self._pin = self.gens.pin()
+            return self._pinned
+
     def _readable_root(self) -> Path:
-        """The store's folder; for a read-only store, a copy of its database files in the
-        cache (SQLite and Chroma write even to read), made once per state of the store."""
-        if not self.read_only():
-            return self.path
+        """The generation's folder; for a read-only store, a copy of its database files in
+        the cache (SQLite and Chroma write even to read), made once per state of the store."""
+        root = self.data_dir
+        if self._work is not None or not self.read_only():
+            return root
         if self._copy is None:
-            self._copy = writable_copy(self.path)
+            self._copy = writable_copy(root)
         return self._copy
 
     @property
@@ -97,7 +124,8 @@ class Store:
         return self._manifest
 
     def close(self) -> None:
-        """Release the Chroma client and the manifest (the next use reopens them)."""
+        """Release the Chroma client, the manifest and the pinned generation (the next use
+        opens the published one)."""
         self._counts.clear()
         if self._client is not None:
             self._client.close()
@@ -105,9 +133,18 @@ class Store:
         if self._manifest is not None:
             self._manifest.close()
             self._manifest, self._manifest_checked = None, False
+        if self._pin is not None:
+            os.close(self._pin)
+            if self._pinned != self.gens.published_dir():
+                self.gens.collect()  # the last reader of an old generation removes it
+        self._pinned = self._pin = self._copy = None
 
     def generation(self) -> str | None:
-        """A stamp every completed ``index`` run changes (None without a manifest)."""
+        """A stamp every completed ``index`` run changes: the published one's (None before
+        the first run); while this object writes, its run's."""
+        published = self.gens.published()
+        if published is not None and self._work is None:
+            return published[1]
         man = self.read_manifest()
         return man.get_meta("generation") if man else None
 
@@ -119,39 +156,41 @@ class Store:
 
     @property
     def keyword_dir(self) -> Path:
-        return self.path / "keyword"
+        return self.data_dir / "keyword"
 
     @contextmanager
-    def locked(self, exclusive: bool) -> Iterator[None]:
-        """Hold the store's lock; fail at once with a clear message if another run has it.
-
-        Re-entrant within one Store: a nested call while the exclusive lock is held (or a
-        shared one inside a shared one) does nothing."""
-        if self._held == "exclusive" or (self._held == "shared" and not exclusive):
+    def locked(self, exclusive: bool, empty: bool = False) -> Iterator[None]:
+        """Exclusive: hold the store's lock (failing at once with a clear message if another
+        run has it) and write a new generation, published when the block ends well (or
+        with an error that ``publishes``: the run completed all it could), else kept for the
+        next run to resume (``empty``: a generation that starts empty, for a rebuild).
+        Shared: nothing to hold, readers never wait. Re-entrant."""
+        if not exclusive or self._held == "exclusive":
             yield
             return
-        if exclusive:
-            self.ensure_writable()
-        elif not self.path.is_dir() or self.read_only():
-            yield  # nothing can write to a read-only store: no lock to take
-            return
-        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
+        self.ensure_writable()
+        with self.gens.writing():
+            self.close()  # this object now reads and writes its own generation
+            base = self.gens.published()
             try:
-                fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise StoreError(
-                    f"store {self.path} is in use by another 'index' run: wait for it to finish "
-                    "or pass another folder with --store."
-                ) from None
-            if exclusive:
-                os.ftruncate(fd, 0)
-                os.write(fd, str(os.getpid()).encode())
-            self._held = "exclusive" if exclusive else "shared"
-            yield
-        finally:
-            self._held = None
-            os.close(fd)
+                self._work, self._held, self._wrote = self.gens.begin(empty), "exclusive", False
+                try:
+                    yield
+                except BaseException as exc:
+                    self._end(base, publish=getattr(exc, "publishes", False))
+                    raise
+                self._end(base, publish=True)
+            finally:
+                self._held = self._work = None
+
+    def _end(self, base: tuple[str, str] | None, publish: bool) -> None:
+        man, work = self.read_manifest(), self._work
+        stamp = man.get_meta("generation") if man is not None else None
+        if publish and self._wrote and man is not None and (stamp or "") == (base or ("", ""))[1]:
+            man.stamp_generation()  # written outside an index run: a generation all the same
+            stamp = man.get_meta("generation")
+        self.close()
+        self.gens.finish(work, base, stamp, publish, self._wrote)
 
     def read_only(self) -> bool:
         """The store's folder cannot be written (a read-only mount, a shared archive)."""
@@ -182,18 +221,13 @@ class Store:
         return self._client
 
     def clear(self) -> None:
-        """Remove the index (Chroma database, manifest, keyword index) for a rebuild; the
-        caller holds the exclusive lock."""
-        import shutil
-
-        from chromadb.api.shared_system_client import SharedSystemClient
-
+        """Remove the index from the generation being written (the caller holds the lock)."""
         self.close()
-        SharedSystemClient.clear_system_cache()  # Chroma keeps a failed open per process
+        self._wrote = True
         for name in ("chroma", "keyword", "keyword.tmp", "keyword.old"):
-            shutil.rmtree(self.path / name, ignore_errors=True)
+            shutil.rmtree(self.data_dir / name, ignore_errors=True)
         for name in ("manifest.sqlite", "manifest.sqlite-wal", "manifest.sqlite-shm"):
-            (self.path / name).unlink(missing_ok=True)
+            (self.data_dir / name).unlink(missing_ok=True)
 
     def collection(self, embedder: str, version: str | None = None, kind: str = "chunks"):
         """The embedder's collection of chunk (or ``kind="sents"``: sentence) vectors; with
@@ -221,6 +255,7 @@ class Store:
         return self.model_version(embedder) == f"{version}; {LAYOUT}"
 
     def drop(self, embedder: str) -> None:
+        self._wrote = True
         self._counts.clear()
         for kind in ("chunks", "sents"):
             if self.collection(embedder, kind=kind) is not None:
@@ -228,6 +263,7 @@ class Store:
 
     # -- writing --------------------------------------------------------------------------
     def delete_articles(self, embedder: str, article_ids: list[str]) -> None:
+        self._wrote = True
         self._counts.clear()
         for kind in ("chunks", "sents"):
             col = self.collection(embedder, kind=kind)
@@ -243,6 +279,7 @@ class Store:
         Sentences are written first: an article counts as complete when all its chunks are
         there, so a run killed in between leaves it to be redone."""
         self._counts.clear()
+        self._wrote = True
         rows = [(sha, len(chunks), c) for sha, chunks in articles for c in chunks]
         if not rows:
             return
@@ -283,7 +320,7 @@ class Store:
         col = self.collection(embedder)
         if col is None:
             return []
-        out = [_chunk(cid, doc, m)
+        out = [record_chunk(cid, doc, m)
                for ids, docs, metas in self.pages(col, ["documents", "metadatas"])
                for cid, doc, m in zip(ids, docs, metas, strict=True)]
         return sorted(out, key=lambda c: (c.article_id, int(c.id.rsplit("#", 1)[1])))
@@ -303,7 +340,7 @@ class Store:
             pages = ((g["ids"], g["documents"], g["metadatas"]) for g in (
                 self._get(col, where={"article_id": {"$in": article_ids[n:n + 500]}},
                           include=include) for n in range(0, len(article_ids), 500)))
-        return ((m["sha256"], _chunk(cid, doc, m))
+        return ((m["sha256"], record_chunk(cid, doc, m))
                 for ids, docs, metas in pages for cid, doc, m in zip(ids, docs, metas,
                                                                      strict=True)
                 if wanted is None or m["article_id"] in wanted)
@@ -360,28 +397,3 @@ class Store:
                         where=where, include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in
                 zip(res["ids"][0], res["distances"][0], strict=True)]
-
-
-def _chunk(cid: str, doc: str, m: dict) -> Chunk:
-    """A chunk from its record in a collection (id, document, metadata)."""
-    return Chunk(id=cid, article_id=m["article_id"], text=doc, start=m["start"], end=m["end"],
-                 lang=m["lang"] or None, date=m["date"] or None, title=m["title"],
-                 source=m["source"])
-
-
-def where_clause(langs: list[str] | None, since: str | None, until: str | None,
-                 articles: list[str] | None = None) -> dict | None:
-    """A Chroma ``where`` filter for languages, an inclusive date range and (when given) a
-    set of article ids."""
-    parts: list[dict] = []
-    if articles is not None:
-        parts.append({"article_id": {"$in": list(articles) or [""]}})
-    if langs:
-        parts.append({"lang": {"$in": list(langs)}})
-    if since:
-        parts.append({"date_num": {"$gte": date_num(since)}})
-    if until:
-        parts.append({"date_num": {"$lte": date_num(until)}})
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else {"$and": parts}

@@ -66,6 +66,7 @@ class Assistant(Catalogue):
         self._reader_answerer: ReaderAnswerer | None = None
         self._llm_answerer: LLMAnswerer | None = None
         self._generation: str | None = None
+        self._written: set[str] = set()  # what a failed index run completed
         self._antecedents: dict[tuple[str, ...], str | None] = {}  # history -> its answer
         self._rewrites: dict[tuple[str, ...], str] = {}  # LLM mode: follow-up -> standalone
 
@@ -79,10 +80,12 @@ class Assistant(Catalogue):
 
     # -- indexing -------------------------------------------------------------------------
     def index(self, progress: Progress | None = None, prune: bool = False,
-              rebuild: bool = False) -> IndexReport:
+              rebuild: bool = False, reopen: bool = True) -> IndexReport:
         """Bring the store in line with the corpus folder. Unless ``prune``, a run that would
         remove every indexed article or more than half of them raises PruneRefused. With
-        ``rebuild`` the old index (a damaged one) is removed first and all is indexed anew."""
+        ``rebuild`` the old index (a damaged one) is removed first and all is indexed anew.
+        Questions asked meanwhile (other threads) answer from the published generation; this
+        object moves to the new one at the end (``reopen``) or with its next question."""
         # Checked and locked before the models load, so a missing or empty corpus or a busy
         # or unwritable store fails at once.
         root = Path(self.config.corpus)
@@ -90,7 +93,10 @@ class Assistant(Catalogue):
         fresh = not self.store.remote and not self.store.path.exists()
         before = set() if fresh else self._complete()
         try:
-            return self._index(root, progress, prune, rebuild)
+            report = self._index(root, progress, prune, rebuild)
+            if reopen:
+                self._fresh()
+            return report
         except AssistantError:  # a mistake on a new store: no half-made store is left
             if fresh:
                 self.store.close()
@@ -101,9 +107,10 @@ class Assistant(Catalogue):
                 raise
             raise self._full(before, fresh) from exc
 
-    def _complete(self) -> set[str]:
-        """The articles every configured model has embedded."""
-        man = self.store.read_manifest()
+    def _complete(self, store: Store | None = None) -> set[str]:
+        """The articles every configured model has embedded (in the published generation,
+        or in the one ``store`` writes)."""
+        man = (store or self.store).read_manifest()
         if man is None:
             return set()
         return set.intersection(*(set(man.embedded(n)) for n in self.config.embedders))
@@ -111,10 +118,7 @@ class Assistant(Catalogue):
     def _full(self, before: set[str], fresh: bool) -> StoreError:
         """The one sentence for a disk that filled up while indexing."""
         self._drop_retriever()
-        try:
-            added = len(self._complete() - before)
-        except Exception:  # noqa: BLE001 - a full disk can fail the count too
-            added = 0
+        added = len(self._written - before)
         where = (f"the Chroma server behind {self.store}" if self.store.remote else
                  f"{self.store.path} (df -h {self.store.path})")
         kept = ("nothing was indexed before" if fresh and not before else
@@ -125,29 +129,41 @@ class Assistant(Catalogue):
 
     def _index(self, root: Path, progress: Progress | None, prune: bool,
                rebuild: bool) -> IndexReport:
-        with self.store.locked(exclusive=True):
-            if rebuild:
-                if self.store.remote:
-                    raise UsageError("--rebuild is for a folder store: on a Chroma server, "
-                                     "delete its collections with Chroma's own tools.")
-                if not find_files(root):
-                    raise UsageError(f"--rebuild needs the corpus, and {root} holds no "
-                                     "article files: pass the right --corpus.")
-                self.store.clear()
-            if not prune and self.store.exists() and not find_files(root):
-                n = len(self.store.manifest.ids())
-                if n:
-                    raise PruneRefused(n, n, root)
-            report = index_corpus(root, self.store, self.embedders, self.config.fields(),
-                                  progress, self.config.index_batch, prune,
-                                  self.config.max_article_chars)
-            self._generation = self.store.generation()
-        self._drop_retriever()  # reload the keyword index on next question
-        return report
+        """Index through a handle of its own: it writes the next generation while
+        questions go on answering from the published one, which the next question after
+        the run leaves for the new one."""
+        if rebuild:
+            if self.store.remote:
+                raise UsageError("--rebuild is for a folder store: on a Chroma server, "
+                                 "delete its collections with Chroma's own tools.")
+            if not find_files(root):
+                raise UsageError(f"--rebuild needs the corpus, and {root} holds no "
+                                 "article files: pass the right --corpus.")
+        writer = self.store.clone()
+        try:
+            with writer.locked(exclusive=True, empty=rebuild):
+                try:
+                    if not prune and writer.exists() and not find_files(root):
+                        n = len(writer.manifest.ids())
+                        if n:
+                            raise PruneRefused(n, n, root)
+                    return index_corpus(root, writer, self.embedders, self.config.fields(),
+                                        progress, self.config.index_batch, prune,
+                                        self.config.max_article_chars)
+                except Exception:
+                    try:  # what the run completed, for the disk-full sentence
+                        self._written = self._complete(writer)
+                    except Exception:  # noqa: BLE001 - a full disk can fail the count too
+                        self._written = set()
+                    raise
+        finally:
+            writer.close()
+            self._generation = "indexed"  # the next question opens the new generation
 
     def is_indexed(self) -> bool:
         """The store holds an index made by every configured embedder, in its current
         version (a changed or new embedder means indexing again; only it re-embeds)."""
+        self._fresh()  # an index run may have published since this store was opened
         return self.store.exists() and all(
             self.store.is_current(e.name, e.version) for e in self.embedders)
 

@@ -56,10 +56,16 @@ def _run(corpus: Path, store: Path) -> dict:
     return json.loads(out)
 
 
+def _work(store: Path) -> Path:
+    """The generation the run writes (``gens/w...``; the store's folder until it exists)."""
+    return next(iter(sorted(store.glob("gens/w*"))), store)
+
+
 def _marks(store: Path) -> int:
-    """Embedded marks written so far (0 while the manifest does not exist yet)."""
+    """Embedded marks the run has written so far (0 while its manifest does not exist)."""
     try:
-        db = sqlite3.connect(f"file:{store / 'manifest.sqlite'}?mode=ro", uri=True, timeout=1)
+        db = sqlite3.connect(f"file:{_work(store) / 'manifest.sqlite'}?mode=ro", uri=True,
+                             timeout=1)
         try:
             return db.execute("SELECT COUNT(*) FROM embedded").fetchone()[0]
         finally:
@@ -120,7 +126,8 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_run(corpus, reference, tmp_p
     proc = _start(corpus, store)
     deadline = time.monotonic() + 300
     while proc.poll() is None and time.monotonic() < deadline:
-        if _marks(store) >= kill_after_marks and (kill_after_marks or (store / "chroma").exists()):
+        if _marks(store) >= kill_after_marks and (kill_after_marks or
+                                                  (_work(store) / "chroma").exists()):
             break
         time.sleep(0.02)
     assert proc.poll() is None, "the run ended before the kill point"

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from corpus import StoreError
+from index import Store
 from tests.conftest import BUNDLED
 
 pytestmark = pytest.mark.slow
@@ -25,7 +26,7 @@ def test_a_damaged_store_names_the_fix_and_rebuild_repairs_it(bundled_assistant,
                                                                tmp_path):
     store = tmp_path / "store"
     shutil.copytree(bundled_assistant.store.path, store)
-    db = store / "chroma" / "chroma.sqlite3"
+    db = Store(store).data_dir / "chroma" / "chroma.sqlite3"  # the published generation's
     data = bytearray(db.read_bytes())
     data[:4096] = b"\x07" * 4096  # the SQLite header and first page overwritten
     db.write_bytes(bytes(data))

@@ -64,6 +64,7 @@ class Page:
         self.app = app
         # questions (the page's and the HTTP API's), re-indexing and evaluation take turns
         self.lock = lock or threading.Lock()
+        self.indexing = threading.Lock()  # one re-index from the page at a time
         self.feedback_path = Path(app.config.store) / FEEDBACK_FILE
         self.exports = Path(tempfile.mkdtemp(prefix="conversations-"))
 
@@ -205,10 +206,10 @@ class Page:
         if self.app.store.remote:  # a reader of a server store never writes to it
             return (f"⚠️ This page reads the Chroma server at {html.escape(str(self.app.store))}"
                     ": index it where the corpus is (python -m assistant index --store URL).")
-        progress(0, desc="waiting for the index" if self.lock.locked() else "starting")
-        with self.lock:
+        progress(0, desc="waiting for the index" if self.indexing.locked() else "starting")
+        with self.indexing:  # questions go on meanwhile, from the published generation
             try:
-                r = self.app.index(progress=report)
+                r = self.app.index(progress=report, reopen=False)
             except AssistantError as exc:
                 return f"⚠️ Re-indexing failed: {html.escape(str(exc))}"
         return index_status(r)
