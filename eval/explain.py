@@ -94,7 +94,7 @@ def passed_cell(summary: Mapping) -> str:
 
 def verdict(summary: Mapping, gate: Gate | None = None) -> str:
     """The one-line result: "48/90 passed (53 %); gate: passed against baseline.json
-    (tolerance 0.07)", or the metrics that made the gate fail."""
+    (tolerance 0.08)", or the metrics that made the gate fail."""
     n, k = summary.get("questions") or 0, passed_count(summary)
     line = f"{k}/{n} passed ({round(100 * k / n) if n else 0} %)"
     return f"{line}; {gate.words()}" if gate is not None else line

@@ -112,7 +112,7 @@ def test_default_tolerance_holds_the_measured_cpu_spread_and_catches_a_real_drop
         assert compare(summary, baseline, tolerance)[1] == [], label
     step = 1 / baseline["answerable"]
     lost = int(tolerance / step) + 1  # questions
-    assert lost <= 5  # the gate still notices a handful of answers going wrong
+    assert lost <= 6  # the gate still notices a handful of answers going wrong
     for key in ("must_mention", "citation_precision", "hit@1"):
         dropped = {**baseline, key: baseline[key] - lost * step}
         assert [r.split(":")[0] for r in compare(dropped, baseline, tolerance)[1]] == [key]
