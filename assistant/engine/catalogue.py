@@ -9,6 +9,8 @@ from pathlib import Path
 
 
 class Catalogue:
+    def _fresh(self) -> None:
+        """Move to the store's published generation (``Assistant._fresh``)."""
     def also_reported_in(self, article_id: str) -> list[dict]:
         """Articles in other languages that report the same story (index.links)."""
         man = self.store.read_manifest()
@@ -23,7 +25,9 @@ class Catalogue:
         return out
 
     def catalogue(self) -> list[dict]:
-        """Every indexed article's metadata (no text), in id order."""
+        """Every indexed article's metadata (no text), in id order, of the published
+        generation (a run that published since the last look is seen)."""
+        self._fresh()
         man = self.store.read_manifest()
         return man.catalogue() if man else []
 

@@ -8,6 +8,7 @@ environment: the entry point does (``assistant.app.environment``).
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
@@ -67,6 +68,7 @@ class Assistant(Catalogue):
         self._llm_answerer: LLMAnswerer | None = None
         self._generation: str | None = None
         self._written: set[str] = set()  # what a failed index run completed
+        self._reopening = threading.Lock()
         self._antecedents: dict[tuple[str, ...], str | None] = {}  # history -> its answer
         self._rewrites: dict[tuple[str, ...], str] = {}  # LLM mode: follow-up -> standalone
 
@@ -263,12 +265,13 @@ class Assistant(Catalogue):
     def _fresh(self) -> None:
         """Reopen the store if an ``index`` run (in any process) changed it since it was
         opened: Chroma caches its vector index per process, and a stale one fails."""
-        generation = self.store.generation()
-        if self._generation is not None and self._generation != generation:
-            self.store.close()
-            self._drop_retriever()
+        with self._reopening:  # the page's threads look at once
             generation = self.store.generation()
-        self._generation = generation
+            if self._generation is not None and self._generation != generation:
+                self.store.close()
+                self._drop_retriever()
+                generation = self.store.generation()
+            self._generation = generation
 
     @property
     def llm_answerer(self) -> LLMAnswerer:
