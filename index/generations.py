@@ -49,6 +49,10 @@ class Generations:
             return None
         return (words[0], words[1] if len(words) > 1 else "") if words else None
 
+    def current(self) -> tuple[str, str]:
+        """``published()``, with ("", "") before the first."""
+        return self.published() or ("", "")
+
     def published_dir(self) -> Path:
         """The published generation's folder (the store's own folder before the first)."""
         cur = self.published()
@@ -100,7 +104,7 @@ class Generations:
         (``empty``: a new empty folder, for a rebuild)."""
         self._adopt_legacy()
         self.collect()
-        base = (self.published() or ("", ""))[0]
+        base = self.current()[0]
         for folder in sorted(self.gens.glob("w*")):
             if _read(folder / BASE) == base and not empty:
                 return folder
@@ -139,11 +143,11 @@ class Generations:
         self.collect()
         return name
 
-    def finish(self, work: Path, base: tuple[str, str] | None, stamp: str | None,
+    def finish(self, work: Path, base: tuple[str, str], stamp: str | None,
                publish: bool, wrote: bool) -> None:
         """The end of a run: publish its generation if it completed a change (a new stamp);
         drop an untouched copy; keep a half-written one for the next run to resume."""
-        if publish and stamp and stamp != (base or ("", ""))[1]:
+        if publish and stamp and stamp != base[1]:
             self.publish(work, stamp)
         elif not wrote:
             shutil.rmtree(work, ignore_errors=True)
@@ -154,7 +158,7 @@ class Generations:
         if not self.gens.is_dir():
             return
         with self._publishing():
-            keep = (self.published() or ("",))[0]
+            keep = self.current()[0]
             for folder in self.gens.iterdir():
                 if folder.name.startswith("s") and time.time() - folder.stat().st_mtime > 3600:
                     shutil.rmtree(folder, ignore_errors=True)  # a copy its process left

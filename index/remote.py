@@ -213,10 +213,10 @@ class RemoteStore(Store):
         """Move this reader to the server's generation: to the local copy another process
         made of it, else to a new one made here (the keyword index copied, then updated
         with what changed) and published for the others. Nobody waits for anybody."""
-        published = self.gens.published()
-        if (published or ("", ""))[1] != server:
+        name, stamp = self.gens.current()
+        if stamp != server:
             folder = self.gens.gens / f"s{os.urandom(4).hex()}"
-            self.gens.make_copy(folder, (published or ("", ""))[0], ("keyword",))
+            self.gens.make_copy(folder, name, ("keyword",))
             self.close()
             self._work = folder
             try:

@@ -43,7 +43,7 @@ class Store:
         self._client = None
         self._manifest: Manifest | None = None
         self._manifest_checked = False  # layout checked (writers) since it was opened
-        self._held: str | None = None  # "exclusive"/"shared" while this object holds the lock
+        self._held: str | None = None  # "exclusive" while this object holds the lock
         self.gens = Generations(self.path)
         self._work: Path | None = None  # the generation this object writes (holding .lock)
         self._pinned: Path | None = None  # the published generation it reads
@@ -171,7 +171,7 @@ class Store:
         self.ensure_writable()
         with self.gens.writing():
             self.close()  # this object now reads and writes its own generation
-            base = self.gens.published()
+            base = self.gens.current()
             try:
                 self._work, self._held, self._wrote = self.gens.begin(empty), "exclusive", False
                 try:
@@ -183,10 +183,10 @@ class Store:
             finally:
                 self._held = self._work = None
 
-    def _end(self, base: tuple[str, str] | None, publish: bool) -> None:
+    def _end(self, base: tuple[str, str], publish: bool) -> None:
         man, work = self.read_manifest(), self._work
         stamp = man.get_meta("generation") if man is not None else None
-        if publish and self._wrote and man is not None and (stamp or "") == (base or ("", ""))[1]:
+        if publish and self._wrote and man is not None and (stamp or "") == base[1]:
             man.stamp_generation()  # written outside an index run: a generation all the same
             stamp = man.get_meta("generation")
         self.close()
