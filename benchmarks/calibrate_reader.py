@@ -102,7 +102,9 @@ def quoted(rows: list[dict], settings: dict, fitted: dict, ratio: float) -> tupl
     """(share of answerable questions with the gold answer in a quote, mean quotes per
     answer) when a further span is quoted at ``ratio`` times the best one's probability
     (``ReaderAnswerer.answer``, step 5)."""
-    from assistant.engine.read_answer import MAX_QUOTES, same_answer, support
+    from types import SimpleNamespace
+
+    from assistant.engine.read_answer import further_quotes, support
     from assistant.engine.reader import Calibration
 
     cal = Calibration(fitted["threshold"], fitted["a"], fitted["b"])
@@ -113,18 +115,16 @@ def quoted(rows: list[dict], settings: dict, fitted: dict, ratio: float) -> tupl
                                                       * sp["rank"] for sp in sps],
                          settings["temperature"])
         lift = settings["retrieval_weight"] * r["closeness"]
-        order = sorted(range(len(sps)), key=lambda i: (-values[i], -sps[i]["margin"]))
-        if not order or values[order[0]] + lift < cal.threshold:
+        found = sorted((SimpleNamespace(text=sp["span"], probability=cal.probability(v),
+                                        support=v + lift, margin=sp["margin"],
+                                        place=tuple(sp["sentence"]), right=sp["quote_right"])
+                        for sp, v in zip(sps, values, strict=True)),
+                       key=lambda f: (-f.support, -f.margin))
+        if not found or found[0].support < cal.threshold:
             continue
-        best, kept = order[0], [order[0]]
-        for i in order[1:]:
-            if len(kept) < MAX_QUOTES and all(sps[i]["sentence"] != sps[k]["sentence"]
-                                              for k in kept) and (
-                    same_answer(sps[i]["span"], sps[best]["span"]) or (
-                    values[i] + lift >= cal.threshold and cal.probability(values[i])
-                    >= ratio * cal.probability(values[best]))):
-                kept.append(i)
-        hits += any(sps[k]["quote_right"] for k in kept)
+        kept = further_quotes(found, found[0], ratio, lambda f: f.support >= cal.threshold,
+                              lambda f: f.place)
+        hits += any(f.right for f in kept)
         counts.append(len(kept))
     return hits / max(len(present), 1), float(np.mean(counts)) if counts else 0.0
 

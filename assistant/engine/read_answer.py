@@ -29,7 +29,9 @@ read the question.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -124,18 +126,28 @@ class ReaderAnswerer:
             near = [f for f in found if f.probability >= NOW_RATIO * best.probability
                     and self.given(f)]
             best = max(near, key=lambda f: (f.candidate.chunk.date or "", f.probability))
-        kept = [best]
-        for f in found:  # step 5
-            if len(kept) >= MAX_QUOTES:
-                break
-            if any(f.candidate.chunk.id == k.candidate.chunk.id and f.sentence == k.sentence
-                   for k in kept):
-                continue
-            if same_answer(f.text, best.text) or (
-                    f.probability >= self.calibration.second * best.probability
-                    and self.given(f)):
-                kept.append(f)
+        kept = further_quotes(found, best, self.calibration.second, self.given,
+                              lambda f: (f.candidate.chunk.id, f.sentence))
         return compose(question, kept, lang, best.probability)
+
+
+def further_quotes(found: list, best, second: float, given: Callable[[Any], bool],
+                   place: Callable[[Any], object]) -> list:
+    """Step 5: ``best``, then the spans of ``found`` (in order) whose sentence is not quoted
+    yet and that name the same answer, or are over the line (``given``) and at least
+    ``second`` times as likely as the best; at most ``MAX_QUOTES``. Each item has ``text``
+    and ``probability``; ``place`` says which sentence holds it (the calibrator's recorded
+    spans use this too)."""
+    kept = [best]
+    for f in found:
+        if len(kept) >= MAX_QUOTES:
+            break
+        if any(place(f) == place(k) for k in kept):
+            continue
+        if same_answer(f.text, best.text) or (f.probability >= second * best.probability
+                                              and given(f)):
+            kept.append(f)
+    return kept
 
 
 def closeness(candidate: Candidate, default: float = 0.0) -> float:
