@@ -4,24 +4,36 @@ writing an output file whole or not at all."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import UsageError
 
 
-def write_atomic(path: str | Path, text: str) -> Path:
+def write_atomic(path: str | Path, text: str, durable: bool = False) -> Path:
     """Write ``text`` to ``path`` whole or not at all: a temporary file beside it, then a
-    rename; the folder is created, and the temporary file removed if the write fails."""
+    rename; the folder is created, and the temporary file removed if the write fails.
+    ``durable``: the file and the rename are flushed to disk before it returns."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    if durable:
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
     return path
 
 

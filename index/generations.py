@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from corpus import StoreError
+from corpus.jsonl import write_atomic
 
 CURRENT = "CURRENT"
 READERS = ".readers"
@@ -127,7 +128,7 @@ class Generations:
             if base:
                 copy_tree(self.gens / base, folder, parts)
             (folder / READERS).touch()
-            _write(folder / BASE, base)
+            write_atomic(folder / BASE, base, durable=True)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -139,7 +140,7 @@ class Generations:
             name = f"g{max(names, default=0) + 1:06d}"
             (folder / BASE).unlink(missing_ok=True)
             os.replace(folder, self.gens / name)
-            _write(self.path / CURRENT, f"{name} {stamp}\n")
+            write_atomic(self.path / CURRENT, f"{name} {stamp}\n", durable=True)
         self.collect()
         return name
 
@@ -198,7 +199,7 @@ class Generations:
                 stamp = row[0] if row else ""
             except sqlite3.Error:
                 pass
-            _write(self.path / CURRENT, f"{folder.name} {stamp}\n")
+            write_atomic(self.path / CURRENT, f"{folder.name} {stamp}\n", durable=True)
 
     @contextmanager
     def _publishing(self) -> Iterator[None]:
@@ -240,18 +241,3 @@ def _read(path: Path) -> str | None:
         return path.read_text(encoding="utf-8").strip()
     except (FileNotFoundError, NotADirectoryError):
         return None
-
-
-def _write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole (a temporary file, flushed, renamed)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

@@ -11,6 +11,7 @@ from pathlib import Path
 class Catalogue:
     def _fresh(self) -> None:
         """Move to the store's published generation (``Assistant._fresh``)."""
+
     def also_reported_in(self, article_id: str) -> list[dict]:
         """Articles in other languages that report the same story (index.links)."""
         man = self.store.read_manifest()
