@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from corpus import StoreError
+from corpus import StoreError, disk_full
 from corpus.jsonl import write_atomic
 
 CURRENT = "CURRENT"
@@ -113,7 +113,9 @@ class Generations:
         folder = self.gens / f"w{os.urandom(4).hex()}"
         try:
             self.make_copy(folder, base, () if empty else None)
-        except sqlite3.DatabaseError:
+        except sqlite3.DatabaseError as exc:
+            if disk_full(exc):  # "database or disk is full": the caller says so
+                raise
             raise StoreError(
                 f"the store in {self.path} is damaged (its databases cannot be read): rebuild "
                 "it with 'python -m assistant index --rebuild', which indexes the corpus "

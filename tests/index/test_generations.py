@@ -92,3 +92,23 @@ def test_a_damaged_generation_is_not_copied(tmp_path):
             pass
     with Store(tmp_path / "store").locked(exclusive=True, empty=True):  # what --rebuild does
         pass
+
+
+def test_a_full_disk_while_copying_is_a_full_disk_not_a_damaged_store(tmp_path, monkeypatch):
+    import sqlite3
+
+    import index.generations as generations
+    from corpus import disk_full
+
+    corpus, emb = write_corpus(tmp_path / "c"), HashEmbedder()
+    store = Store(tmp_path / "store")
+    _index(corpus, store, emb)
+
+    def full(*args):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(generations, "copy_tree", full)
+    with pytest.raises(sqlite3.OperationalError) as err, store.locked(exclusive=True):
+        pass
+    assert disk_full(err.value)  # what the index command turns into its one sentence
+    assert not list(store.gens.gens.glob("w*"))  # the half-made copy gives its space back
