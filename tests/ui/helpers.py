@@ -11,7 +11,7 @@ WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 TIMINGS: list[dict] = []
 MARKUP_ID = "zz_markup"  # the article full of HTML (conftest)
 __all__ = ["MARKUP_ID", "WAIT", "ARTIFACTS", "WIDTHS", "TIMINGS", "ask", "filter_language",
-           "last_bubble", "current_sources", "markers", "shot", "open_filters"]
+           "last_bubble", "current_sources", "markers", "shot", "open_filters", "upload_file"]
 
 
 def ask(pg, question: str) -> dict:
@@ -55,3 +55,23 @@ def markers(pg) -> list[str]:
 def shot(pg, name: str, full_page: bool = False) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
+def upload_file(pg, zone: str, path) -> None:
+    """Choose ``path`` in the file component ``zone`` as a user does (click, file chooser)
+    and wait until the server has stored it and the component lists it. The row of a stored
+    file is awaited, not the name's text: while a file uploads its whole name shows in a
+    progress line, which a fast upload removes before a test sees it (a CI failure); the
+    row splits the name into stem and suffix."""
+    name = str(path).rsplit("/", 1)[-1]
+    try:
+        with pg.expect_response(lambda r: "/upload" in r.url and r.request.method == "POST",
+                                timeout=WAIT) as sent:
+            with pg.expect_file_chooser(timeout=WAIT) as chooser:
+                pg.locator(zone).get_by_role("button").first.click()
+            chooser.value.set_files(str(path))
+        assert sent.value.ok, f"the upload answered {sent.value.status}"
+        pg.wait_for_selector(f"{zone} .file-preview [aria-label='{name}']", timeout=WAIT)
+    except Exception:
+        shot(pg, "upload-failed", full_page=True)
+        raise

@@ -16,6 +16,7 @@ from .helpers import (
     MARKUP_ID,
     WAIT,
     ask,
+    upload_file,
     current_sources,
     filter_language,
     last_bubble,
@@ -221,8 +222,7 @@ def test_corpus_tab_shows_the_index_and_uploads_and_reindexes(page, server, tmp_
     upload.write_text(" date 2025-12-09 Ankara'da sosyal güvenlik forumu\n\nAnkara'da "
                       "düzenlenen sosyal güvenlik forumuna on iki ülkeden bakan yardımcıları "
                       "katıldı ve dijital emeklilik hizmetlerini görüştü.\n", encoding="utf-8")
-    page.set_input_files("#upload input[type=file]", str(upload))
-    page.wait_for_selector("#upload :text('upload_tr.txt')", timeout=WAIT)
+    upload_file(page, "#upload", upload)
     page.click("#upload-btn")
     page.wait_for_function(
         "document.querySelector('#corpus-status').innerText.includes('Indexed')", timeout=WAIT)
