@@ -16,12 +16,12 @@ from .helpers import (
     MARKUP_ID,
     WAIT,
     ask,
-    upload_file,
     current_sources,
     filter_language,
     last_bubble,
     markers,
     shot,
+    upload_file,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
