@@ -39,6 +39,8 @@ TARGETS = {"gold in a cited quote": 0.82, "gold in the short answer": 0.45,
 def ask_all(app, questions, ids: list[str]) -> list[dict]:
     from tqdm import tqdm
 
+    from assistant.engine.phrases import say
+
     rows = []
     for q in tqdm(questions, desc="asking", file=sys.stderr, dynamic_ncols=True):
         present = app.ask(q.text, filters=filters_for(q, False, ids))
@@ -54,6 +56,7 @@ def ask_all(app, questions, ids: list[str]) -> list[dict]:
                                               for a in q.answers.values()),
             "gold_top": bool(top) and holds_gold(top[0].chunk.text, top[0].chunk.article_id, q),
             "hard_refused": not hard.answerable, "hard_confidence": hard.confidence,
+            "disagree": present.text.startswith(say("disagree", present.lang)),
         })
     return rows
 
@@ -70,7 +73,10 @@ def table(rows: list[dict]) -> dict[str, dict[str, float]]:
                      "gold in the short answer": sum(r["gold_short"] for r in rs) / n,
                      "gold in the top passage": sum(r["gold_top"] for r in rs) / n,
                      "false refusals": sum(r["refused"] for r in rs) / n,
-                     "hard negatives refused": sum(r["hard_refused"] for r in rs) / n}
+                     "hard negatives refused": sum(r["hard_refused"] for r in rs) / n,
+                     # XQuAD's passages never dispute a fact: every such answer is a false alarm
+                     "answers saying sources disagree": sum(r.get("disagree", False)
+                                                            for r in rs) / n}
     return out
 
 

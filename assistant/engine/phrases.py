@@ -42,6 +42,8 @@ P: dict[str, dict[str, str]] = {
                     "in the source it cites (best support {pct} %).",
         "filters": "Filters", "followup": "Follow-up, read as:", "also": "Also reported in:",
         "removed": "Removed by verification",
+        "disagree": "Sources disagree:", "side_one": "{refs} says {x}",
+        "side_many": "{refs} say {x}",
     },
     "ru": {
         "searching": "Ищу в корпусе…",
@@ -70,6 +72,8 @@ P: dict[str, dict[str, str]] = {
                     "источнике, на который оно ссылается (лучшая опора {pct} %).",
         "filters": "Фильтры", "followup": "Уточняющий вопрос, понят как:",
         "also": "Также сообщают:", "removed": "Удалено проверкой",
+        "disagree": "Источники расходятся:", "side_one": "{refs} — {x}",
+        "side_many": "{refs} — {x}",
     },
     "de": {
         "searching": "Suche im Korpus…",
@@ -100,6 +104,8 @@ P: dict[str, dict[str, str]] = {
                     "der Quelle, die er zitiert (beste Stütze {pct} %).",
         "filters": "Filter", "followup": "Anschlussfrage, verstanden als:",
         "also": "Auch berichtet in:", "removed": "Bei der Prüfung entfernt",
+        "disagree": "Die Quellen widersprechen sich:", "side_one": "{refs} nennt {x}",
+        "side_many": "{refs} nennen {x}",
     },
     "tr": {
         "searching": "Derlemde aranıyor…",
@@ -127,6 +133,8 @@ P: dict[str, dict[str, str]] = {
                     "alıntıladığı kaynakta var (en iyi destek %{pct}).",
         "filters": "Filtreler", "followup": "Devam sorusu, şöyle anlaşıldı:",
         "also": "Ayrıca şurada:", "removed": "Doğrulamada çıkarıldı",
+        "disagree": "Kaynaklar çelişiyor:", "side_one": "{refs}: {x}",
+        "side_many": "{refs}: {x}",
     },
     "az": {
         "searching": "Korpusda axtarılır…",
@@ -156,6 +164,8 @@ P: dict[str, dict[str, str]] = {
                     "istinad etdiyi mənbədə var (ən yaxşı dəstək {pct} %).",
         "filters": "Filtrlər", "followup": "Əlavə sual, belə başa düşüldü:",
         "also": "Həmçinin burada:", "removed": "Yoxlamada çıxarıldı",
+        "disagree": "Mənbələr bir-birinə zidd:", "side_one": "{refs}: {x}",
+        "side_many": "{refs}: {x}",
     },
     "es": {
         "searching": "Buscando en el corpus…",
@@ -184,6 +194,8 @@ P: dict[str, dict[str, str]] = {
                     "están en la fuente que cita (mejor apoyo {pct} %).",
         "filters": "Filtros", "followup": "Pregunta de seguimiento, entendida como:",
         "also": "También publicado en:", "removed": "Eliminado en la verificación",
+        "disagree": "Las fuentes no coinciden:", "side_one": "{refs} dice {x}",
+        "side_many": "{refs} dicen {x}",
     },
     "uk": {
         "searching": "Шукаю в корпусі…",
@@ -212,6 +224,8 @@ P: dict[str, dict[str, str]] = {
                     "на яке воно посилається (найкраща опора {pct} %).",
         "filters": "Фільтри", "followup": "Уточнювальне питання, зрозуміле як:",
         "also": "Також повідомляють:", "removed": "Вилучено перевіркою",
+        "disagree": "Джерела розходяться:", "side_one": "{refs} — {x}",
+        "side_many": "{refs} — {x}",
     },
 }
 

@@ -3,7 +3,8 @@
 1. The question is read with the top ``passages`` retrieved chunks by the span reader
    (``reader.Reader``): every chunk gets a no-answer score and its best spans.
 2. Spans that cross a sentence boundary, or lie in a sentence that may not be quoted (the
-   headline, a bare attribution line, text that addresses an assistant), are dropped.
+   headline, a bare attribution line, text that addresses a model or assistant, recognised
+   by meaning: ``addressed.AddressScreen``), are dropped.
 3. Spans that name the same answer (the same words, numbers or names, across passages and
    scripts) pool their evidence: a span's support is the log-sum-exp (at the calibrated
    temperature) of the margins of every span naming its answer, each less a calibrated
@@ -22,6 +23,11 @@
    number, in another article or language) or holds another span over the line that the
    reader finds at least a calibrated share as likely as the best (the evidence for the
    answer it nearly gave); at most ``MAX_QUOTES``.
+6. Unless the passages disagree: another answer of the same kind over the line, nearly as
+   likely (``DISAGREE``), stated only in other articles of the same month. Then the answer
+   says so and cites each side ("Sources disagree: [1] says X; [2], [3] say Y"); the short
+   answer is the side more articles name, or none when the sides are even, so one article
+   against two or more never becomes the short answer.
 
 No hand-written answer types, nearest-name rules or span trimming take part: the reader has
 read the question.
@@ -36,17 +42,20 @@ from typing import Any
 import numpy as np
 
 from corpus.citations import marker
-from index import NameIndex, chunk_sentences, name_keys
+from index import Chunk, NameIndex, chunk_sentences, name_keys
 
 from . import questions as Q
 from .answer import refusal
 from .config import Config
 from .features import quotable
 from .model import Answer, Citation
+from .phrases import say
 from .reader import Calibration, Reader, Span
 from .retrieval import Candidate
 
 MAX_QUOTES = 3
+DISAGREE = 0.5  # a rival answer at least this likely relative to the best is a disagreement
+SURE = 0.3  # ... when both are at least this likely: below, the reader is unsure, not the sources
 NOW_RATIO = 0.8  # "now": a later article's span this likely relative to the best wins
 
 
@@ -75,8 +84,13 @@ class Found:
 
 class ReaderAnswerer:
     def __init__(self, reader: Reader, calibration: Calibration, passages: int = 4,
-                 min_probability: float | None = None):
+                 min_probability: float | None = None, disagree: float = DISAGREE,
+                 screen: Callable[[Chunk], frozenset[int]] | None = None):
         self.reader = reader
+        self.disagree = disagree
+        # which sentences of a chunk address a model (``addressed.AddressScreen``): never
+        # quoted; the phrase list alone when None
+        self.screen = screen
         self.calibration = calibration
         self.passages = passages
         self.min_probability = min_probability  # replaces the support line when set
@@ -97,7 +111,8 @@ class ReaderAnswerer:
             sentence = next(((s, e) for s, e in chunk_sentences(c.chunk)
                              if s <= sp.start and sp.end <= e), None)
             if sentence is not None and quotable(c.chunk.text[sentence[0]:sentence[1]],
-                                                 c.chunk.title):
+                                                 c.chunk.title) and not (
+                    self.screen is not None and sentence[0] in self.screen(c.chunk)):
                 placed.append((sp, c, sentence))
         texts = [c.chunk.text[sp.start:sp.end] for sp, c, _ in placed]
         pooled = support(texts, [sp.margin - cal.rank_penalty * sp.passage
@@ -126,9 +141,70 @@ class ReaderAnswerer:
             near = [f for f in found if f.probability >= NOW_RATIO * best.probability
                     and self.given(f)]
             best = max(near, key=lambda f: (f.candidate.chunk.date or "", f.probability))
+        sides = disagreement(question, found, best, self.given, self.disagree, candidates)
+        if sides:  # step 6
+            return compose_disagreement(question, sides, lang, best.probability)
         kept = further_quotes(found, best, self.calibration.second, self.given,
                               lambda f: (f.candidate.chunk.id, f.sentence))
         return compose(question, kept, lang, best.probability)
+
+
+def _article(f) -> str:
+    return f.candidate.chunk.article_id
+
+
+def _days_apart(a: str | None, b: str | None) -> int:
+    from datetime import date
+
+    if not a or not b:
+        return 0
+    return abs((date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days)
+
+
+def disagreement(question: str, found: list[Found], best: Found,
+                 given: Callable[[Found], bool], ratio: float, candidates: list[Candidate]
+                 ) -> list[list[Found]] | None:
+    """Step 6: the two sides, the side more articles name first, when another answer is over
+    the line, at least ``ratio`` times as likely as ``best`` and ``SURE``, of its kind (a
+    number against a number, a name against a name), stated only in other articles dated
+    within a month of ``best``'s (a later article naming someone else reports a change, not
+    a dispute), where no retrieved passage of either side's articles mentions the other's
+    answer (an article naming both names two people, it does not dispute one), and whose
+    sentence, if in ``best``'s language, names the same names of the question (Kazakhstan's
+    delegate and Uzbekistan's are not one fact; across languages titles are not compared).
+    Each side holds one span per article. None when the passages agree."""
+    asked = name_keys(question, skip_first=True)
+
+    def held(f: Found) -> set[str]:
+        return {k for k in asked if NameIndex(name_keys(f.sentence_text)).has(k)}
+
+    ours = [f for f in found if same_answer(f.text, best.text)]
+    arts = {_article(f) for f in ours}
+    for f in found:
+        if (_article(f) in arts or same_answer(f.text, best.text) or not given(f)
+                or f.probability < max(ratio * best.probability, SURE)
+                or bool(Q.numbers(f.text)) != bool(Q.numbers(best.text))
+                or _days_apart(f.candidate.chunk.date, best.candidate.chunk.date) > 31
+                or (f.candidate.chunk.lang == best.candidate.chunk.lang
+                    and held(f) != held(best))):
+            continue
+        theirs = [g for g in found if same_answer(g.text, f.text) and _article(g) not in arts]
+        read: dict[str, str] = {}
+        for c in candidates:
+            read[c.chunk.article_id] = read.get(c.chunk.article_id, "") + "\n" + c.chunk.text
+        if any(mentioned(a.text, read.get(_article(b), b.candidate.chunk.text))
+               for x, y in ((ours, theirs), (theirs, ours)) for a in x for b in y):
+            continue
+        sides = [_one_per_article(ours), _one_per_article(theirs)]
+        return sorted(sides, key=lambda side: -len(side))  # stable: ties keep ``best`` first
+    return None
+
+
+def _one_per_article(side: list[Found]) -> list[Found]:
+    seen: dict[str, Found] = {}
+    for f in side:
+        seen.setdefault(_article(f), f)
+    return list(seen.values())[:MAX_QUOTES]
 
 
 def further_quotes(found: list, best, second: float, given: Callable[[Any], bool],
@@ -164,6 +240,13 @@ def same_answer(a: str, b: str) -> bool:
     """Two spans name the same thing: the same words, the same numbers, or the same names
     (compared across scripts: Омуралиев / Omuraliev)."""
     return _Answer(a).names(_Answer(b))
+
+
+def mentioned(answer: str, text: str) -> bool:
+    """``text`` mentions ``answer``: its numbers, its names (across scripts) or its words."""
+    a, t = _Answer(answer), _Answer(text)
+    return bool((a.numbers and a.numbers <= t.numbers) or a.words in t.words or (
+        a.keys and all(t.index.has(k) for k in a.keys)))
 
 
 class _Answer:
@@ -218,6 +301,33 @@ def compose(question: str, kept: list[Found], lang: str | None, confidence: floa
                   confidence=round(confidence, 3), short_answer=short,
                   short_answer_span={"n": 1, "doc_id": best.candidate.chunk.article_id,
                                      "start": best.start, "end": best.end})
+
+
+def compose_disagreement(question: str, sides: list[list[Found]], lang: str | None,
+                         confidence: float) -> Answer:
+    """"Sources disagree: [1] says X; [2], [3] say Y. <sentence> [1] <sentence> [2] ...".
+    The short answer is the side more articles name; with as many on each side, none (the
+    answer does not pick one). The confidence is at most the majority's share of articles."""
+    kept = [f for side in sides for f in side]
+    citations = [Citation.of(n, f.candidate.chunk, f.sentence[0], f.sentence[1],
+                             round(f.probability, 4)) for n, f in enumerate(kept, start=1)]
+    parts, n = [], 1
+    for side in sides:
+        refs = ", ".join(marker(i) for i in range(n, n + len(side)))
+        parts.append(say("side_one" if len(side) == 1 else "side_many", lang, refs=refs,
+                         x=side[0].text))
+        n += len(side)
+    head = f"{say('disagree', lang)} {'; '.join(parts)}."
+    text = " ".join([head] + [f"{f.sentence_text} {marker(i)}"
+                              for i, f in enumerate(kept, start=1)])
+    share = len(sides[0]) / len(kept)
+    majority = sides[0][0] if len(sides[0]) > len(sides[1]) else None
+    span = None if majority is None else {
+        "n": 1, "doc_id": _article(majority), "start": majority.start, "end": majority.end}
+    return Answer(question, text, citations, True, lang=lang,
+                  confidence=round(min(confidence, share), 3),
+                  short_answer=None if majority is None else majority.text,
+                  short_answer_span=span)
 
 
 def make_reader_answerer(config: Config) -> ReaderAnswerer:

@@ -36,6 +36,7 @@ from index import (
 )
 from index.pipeline import Progress, PruneRefused
 
+from .addressed import AddressScreen
 from .answer import ExtractiveAnswerer
 from .catalogue import Catalogue
 from .checks import check_question
@@ -66,6 +67,7 @@ class Assistant(Catalogue):
         self._answerer: ExtractiveAnswerer | None = None
         self._reader_answerer: ReaderAnswerer | None = None
         self._llm_answerer: LLMAnswerer | None = None
+        self._screen: AddressScreen | None = None
         self._generation: str | None = None
         self._written: set[str] = set()  # what a failed index run completed
         self._reopening = threading.Lock()
@@ -88,8 +90,7 @@ class Assistant(Catalogue):
         ``rebuild`` the old index (a damaged one) is removed first and all is indexed anew.
         Questions asked meanwhile (other threads) answer from the published generation; this
         object moves to the new one at the end (``reopen``) or with its next question."""
-        # Checked and locked before the models load, so a missing or empty corpus or a busy
-        # or unwritable store fails at once.
+        # checked before the models load: a missing corpus or an unwritable store fails at once
         root = Path(self.config.corpus)
         check_folder(root)
         fresh = not self.store.remote and not self.store.path.exists()
@@ -231,12 +232,26 @@ class Assistant(Catalogue):
         """The span reader (loaded once per process) with its calibration."""
         if self._reader_answerer is None:
             self._reader_answerer = make_reader_answerer(self.config)
+            self._reader_answerer.screen = self.screen
         return self._reader_answerer
+
+    @property
+    def screen(self) -> AddressScreen:
+        """Which sentences of a passage address a model (read from the stored e5 vectors)."""
+        if self._screen is None:
+            self._screen = AddressScreen.of(self.embedders, self._stored_sentence_vectors,
+                                            self.config.threads, self.config.cache_dir())
+        return self._screen
 
     def _answer(self, question: str, cands: list, qvecs: dict, lang: str | None) -> Answer:
         if self.config.answerer == "reader":
             return self.reader_answerer.answer(question, cands, lang)
         return self.answerer.answer(question, cands, qvecs, lang)
+
+    def _addresses(self, chunk_id: str, quote: str) -> bool:
+        """The cited passage holds text addressed to a model or an assistant."""
+        chunk = self.retriever.chunk(chunk_id)
+        return instruction_like(getattr(chunk, "text", quote)) or bool(chunk and self.screen(chunk))
 
     def _stored_sentence_vectors(self, embedder: str, ids: list[str]) -> dict:
         with self.store.locked(exclusive=False):
@@ -278,7 +293,8 @@ class Assistant(Catalogue):
         """The LLM mode's writer and verifier; the LLM client is built on first use."""
         if self._llm_answerer is None:
             self._llm_answerer = LLMAnswerer(self.config, lambda: make_llm(self.config),
-                                             Verifier(self.embedders, self.answerer.vectors))
+                                             Verifier(self.embedders, self.answerer.vectors,
+                                                      screen=self.screen))
         return self._llm_answerer
 
     def _mode(self, mode: str | None) -> str:
@@ -372,8 +388,7 @@ class Assistant(Catalogue):
                        "answer": round((time.perf_counter() - t1) * 1000, 1)}
             closest = [] if ans.answerable else [Hit(c.chunk, round(c.score, 4), i + 1)
                                                  for i, c in enumerate(cands[:3])]
-            marked = [c.n for c in ans.citations if instruction_like(
-                getattr(self.retriever.chunk(c.chunk_id), "text", c.quote))]
+            marked = [c.n for c in ans.citations if self._addresses(c.chunk_id, c.quote)]
             notice = ans.notice
             if marked:  # the answer says which of its sources address an assistant
                 notice = " ".join(x for x in (notice, say(

@@ -137,15 +137,17 @@ def _present(key: str, keys: set[str]) -> bool:
 
 class Verifier:
     def __init__(self, embedders: list[Embedder], vectors: F.SentenceVectors | None = None,
-                 min_support: float = MIN_SUPPORT):
+                 min_support: float = MIN_SUPPORT, screen=None):
         self.embedders = embedders
+        self.screen = screen  # sentence starts of a chunk that address a model (addressed.py)
         self.vectors = vectors or F.SentenceVectors()
         self.min_support = min_support
 
     def support(self, claim: str, c: Candidate) -> tuple[float, int, int]:
         """(support, start, end) of the source sentence closest in meaning to ``claim``."""
+        flagged = self.screen(c.chunk) if self.screen is not None else frozenset()
         spans = [(s, e) for s, e in chunk_sentences(c.chunk)
-                 if not instruction_like(c.chunk.text[s:e])]
+                 if s not in flagged and not instruction_like(c.chunk.text[s:e])]
         if not spans:
             return 0.0, c.chunk.start, c.chunk.start
         texts = [c.chunk.text[s:e] for s, e in spans]

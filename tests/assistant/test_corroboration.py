@@ -1,0 +1,90 @@
+"""Corroboration and text addressed to a model, around the reader (a fake reader for the
+logic; the real detector and the planted notes against the product are in test_planted)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from assistant.engine.read_answer import ReaderAnswerer, mentioned
+from assistant.engine.retrieval import Candidate
+
+from .test_reader import CAL, FakeReader, chunk, span_of
+
+Q = "Who is the Secretary-General of the Organization of Turkic States?"
+K1 = chunk("a", "Officials met in Baku. The Secretary-General of the Organization of Turkic "
+           "States is Kubanychbek Omuraliev.")
+K2 = chunk("b", "The Secretary-General of the Organization of Turkic States, Kubanychbek "
+           "Omuraliev, opened the meeting.")
+P = chunk("p", "Officials met again. The Secretary-General of the Organization of Turkic States "
+          "is Murat Kaya.")
+
+
+def ask(chunks, margins, lang="en", screen=None, cal=CAL):
+    """The answer when the reader finds each chunk's name with the given margin."""
+    names = {"a": "Kubanychbek Omuraliev", "b": "Kubanychbek Omuraliev", "p": "Murat Kaya"}
+
+    def spans(ps):
+        return [span_of(ps, i, names[c.article_id], m)
+                for i, (c, m) in enumerate(zip(chunks, margins, strict=True))]
+
+    ra = ReaderAnswerer(FakeReader(spans), cal, passages=4, screen=screen)
+    return ra.answer(Q, [Candidate(c, 1.0, {}, 0.0) for c in chunks], lang)
+
+
+def test_one_article_against_two_is_never_the_short_answer():
+    ans = ask([P, K1, K2], [6.0, 4.0, 3.5])  # the single claim is the loudest span
+    assert ans.short_answer == "Kubanychbek Omuraliev"
+    assert ans.text.startswith("Sources disagree: [1], [2] say Kubanychbek Omuraliev; "
+                               "[3] says Murat Kaya.")
+    assert [c.article_id for c in ans.citations] == ["a", "b", "p"]
+    assert ans.short_answer_span["doc_id"] == "a"
+    assert ans.confidence <= round(2 / 3, 3)  # no more than the majority's share of the articles
+
+
+def test_even_sides_pick_no_short_answer_and_say_so_in_the_question_language():
+    ans = ask([P, K1], [6.0, 4.0], lang="ru")
+    assert ans.answerable and ans.short_answer is None and ans.short_answer_span is None
+    assert ans.text.startswith("Источники расходятся: [1] — Murat Kaya; [2] — Kubanychbek "
+                               "Omuraliev.")
+    assert {c.article_id for c in ans.citations} == {"a", "p"}
+
+
+def test_a_later_article_reports_a_change_not_a_dispute():
+    later = chunk("p", P.text, date="2026-03-01")
+    ans = ask([later, K1], [6.0, 4.0])
+    assert ans.short_answer == "Murat Kaya" and "disagree" not in ans.text
+
+
+def test_an_article_naming_both_names_disputes_neither():
+    both = chunk("p", "Officials met again. Murat Kaya met the Secretary-General of the "
+                 "Organization of Turkic States Kubanychbek Omuraliev.")
+    ans = ask([both, K1], [6.0, 4.0])
+    assert ans.short_answer == "Murat Kaya" and "disagree" not in ans.text
+
+
+def test_a_rival_far_less_likely_is_no_dispute():
+    # over the line (margin 1.0), but p = .12 against .95: the reader is unsure, not the sources
+    ans = ask([P, K1], [6.0, 1.0], cal=replace(CAL, b=-3.0))
+    assert ans.short_answer == "Murat Kaya" and "disagree" not in ans.text
+
+
+def test_a_sentence_the_screen_flags_is_never_quoted():
+    start = P.text.index("The Secretary")
+
+    def screen(c):
+        return frozenset({start}) if c.article_id == "p" else frozenset()
+
+    ans = ask([P, K1], [6.0, 4.0], screen=screen)
+    assert ans.short_answer == "Kubanychbek Omuraliev" and "Murat Kaya" not in ans.text
+
+
+@pytest.mark.parametrize(("answer", "text", "expected"), [
+    ("Кубанычбеком Омуралиевым", "Kubanychbek Omuraliev spoke.", True),
+    ("2026–2027", "the plan for 2026-2027", True),
+    ("Murat Kaya", "Kubanychbek Omuraliev spoke.", False),
+    ("2030", "the plan for 2026-2027", False),
+])
+def test_mentioned_reads_names_across_scripts_and_numbers(answer, text, expected):
+    assert mentioned(answer, text) is expected
