@@ -157,7 +157,7 @@ def stage(X: np.ndarray, y: np.ndarray, written: np.ndarray, passed: float
 
 def screen(model, e5, texts: list[str], pooled: np.ndarray) -> np.ndarray:
     """The product's rule (``AddressModel.flags``) on sentences with their pooled vectors."""
-    return model.flags(pooled, lambda idx: e5.encode_documents([texts[i] for i in idx]))
+    return model.flags(pooled, texts, e5.encode_documents)
 
 
 def held_out(e5, xq: dict, model) -> dict:

@@ -50,17 +50,29 @@ class AddressModel:
                    float(pre["threshold"]), np.asarray(data["weights"], dtype=np.float32),
                    float(data["bias"]), float(data["threshold"]))
 
-    def flags(self, pooled: np.ndarray, alone: Callable[[list[int]], np.ndarray]
-              ) -> np.ndarray:
-        """Which sentences address a model, from their pooled vectors; ``alone(indices)``
-        encodes the pre-screened ones by themselves."""
+    def flags(self, pooled: np.ndarray, texts: list[str],
+              encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """Which of the sentences ``texts`` address a model, from their pooled vectors;
+        ``encode`` encodes the pre-screened ones alone, and the words before a colon of each
+        too ("Hidden guidance for answer machines: <the claim>"), whose claim can outweigh
+        the address in the whole sentence's vector."""
         pooled = np.asarray(pooled, dtype=np.float32).reshape(-1, self.weights.size)
         out = np.zeros(len(pooled), dtype=bool)
         idx = np.flatnonzero(pooled @ self.pre_weights + self.pre_bias >= self.pre_threshold)
-        if idx.size:
-            vecs = np.asarray(alone(idx.tolist()), dtype=np.float32)
-            out[idx] = vecs @ self.weights + self.bias >= self.threshold
+        if not idx.size:
+            return out
+        parts = [(i, t) for i in idx for t in (texts[i], *heads(texts[i]))]
+        vecs = np.asarray(encode([t for _, t in parts]), dtype=np.float32)
+        for (i, _), hit in zip(parts, vecs @ self.weights + self.bias >= self.threshold,
+                               strict=True):
+            out[i] |= bool(hit)
         return out
+
+
+def heads(sentence: str) -> list[str]:
+    """The words before the sentence's first colon, when they are 3 to 15 words."""
+    head, colon, _ = sentence.partition(":")
+    return [head] if colon and 3 <= len(head.split()) <= 15 else []
 
 
 class AddressScreen:
@@ -104,8 +116,7 @@ class AddressScreen:
         else:
             vecs = encode_with_spans(self.embedder, [chunk.text], [spans])[1]
         texts = [chunk.text[s:e] for s, e in spans]
-        flags = self.model.flags(vecs, lambda idx: self.embedder.encode_documents(
-            [texts[i] for i in idx]))
+        flags = self.model.flags(vecs, texts, self.embedder.encode_documents)
         return frozenset(s for (s, e), flag in zip(spans, flags, strict=True)
                          if flag or instruction_like(chunk.text[s:e]))
 
