@@ -89,6 +89,7 @@ class AddressScreen:
         self.model = model or AddressModel.load()
         self.limit = limit
         self._cache: dict[tuple[str, str], frozenset[int]] = {}
+        self._alone: dict[str, np.ndarray] = {}
 
     @classmethod
     def of(cls, embedders: list[Embedder], stored, threads: int, cache: Path | None
@@ -119,6 +120,17 @@ class AddressScreen:
         flags = self.model.flags(vecs, texts, self.embedder.encode_documents)
         return frozenset(s for (s, e), flag in zip(spans, flags, strict=True)
                          if flag or instruction_like(chunk.text[s:e]))
+
+    def cosine(self, a: str, b: str) -> float:
+        """The e5 cosine of two short texts encoded alone (answers compared in other
+        words: ``read_answer.disagreement``)."""
+        missing = [t for t in (a, b) if t not in self._alone]
+        if missing:
+            if len(self._alone) > self.limit:
+                self._alone.clear()
+            self._alone.update(zip(missing, self.embedder.encode_documents(missing),
+                                   strict=True))
+        return float(np.dot(self._alone[a], self._alone[b]))
 
     def clear(self) -> None:
         self._cache.clear()

@@ -35,8 +35,10 @@ read the question.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,6 +56,7 @@ from .reader import Calibration, Reader, Span
 from .retrieval import Candidate
 
 MAX_QUOTES = 3
+DISPUTE = Path(__file__).with_name("dispute.json")  # benchmarks.fit_same_answer
 DISAGREE = 0.5  # a rival answer at least this likely relative to the best is a disagreement
 SURE = 0.3  # ... when both are at least this likely: below, the reader is unsure, not the sources
 NOW_RATIO = 0.8  # "now": a later article's span this likely relative to the best wins
@@ -88,12 +91,23 @@ class ReaderAnswerer:
                  screen: Callable[[Chunk], frozenset[int]] | None = None):
         self.reader = reader
         self.disagree = disagree
+        # (answer, answer) -> their cosine (e5, each alone): one answer in other words (a
+        # translation) above ``same_cosine`` is no dispute; None: names and numbers only
+        self.cosine: Callable[[str, str], float] | None = None
+        self.same_cosine = json.loads(DISPUTE.read_text())["same_answer_cosine"]
         # which sentences of a chunk address a model (``addressed.AddressScreen``): never
         # quoted; the phrase list alone when None
         self.screen = screen
         self.calibration = calibration
         self.passages = passages
         self.min_probability = min_probability  # replaces the support line when set
+
+    def one_answer(self, a: str, b: str) -> bool:
+        """``a`` and ``b`` are one answer in other words: by meaning, unless both are names
+        (names compare by their letters across scripts: Murat Kaya is not Омуралиев)."""
+        if self.cosine is None or (name_keys(a) and name_keys(b)):
+            return False
+        return self.cosine(a, b) >= self.same_cosine
 
     def given(self, f: Found) -> bool:
         """Over the refusal line (step 3)."""
@@ -141,7 +155,8 @@ class ReaderAnswerer:
             near = [f for f in found if f.probability >= NOW_RATIO * best.probability
                     and self.given(f)]
             best = max(near, key=lambda f: (f.candidate.chunk.date or "", f.probability))
-        sides = disagreement(question, found, best, self.given, self.disagree, candidates)
+        sides = disagreement(question, found, best, self.given, self.disagree, candidates,
+                             self.one_answer)
         if sides:  # step 6
             return compose_disagreement(question, sides, lang, best.probability)
         kept = further_quotes(found, best, self.calibration.second, self.given,
@@ -162,7 +177,8 @@ def _days_apart(a: str | None, b: str | None) -> int:
 
 
 def disagreement(question: str, found: list[Found], best: Found,
-                 given: Callable[[Found], bool], ratio: float, candidates: list[Candidate]
+                 given: Callable[[Found], bool], ratio: float, candidates: list[Candidate],
+                 one_answer: Callable[[str, str], bool] = lambda a, b: False
                  ) -> list[list[Found]] | None:
     """Step 6: the two sides, the side more articles name first, when another answer is over
     the line, at least ``ratio`` times as likely as ``best`` and ``SURE``, of its kind (a
@@ -171,7 +187,8 @@ def disagreement(question: str, found: list[Found], best: Found,
     a dispute), where no retrieved passage of either side's articles mentions the other's
     answer (an article naming both names two people, it does not dispute one), and whose
     sentence, if in ``best``'s language, names the same names of the question (Kazakhstan's
-    delegate and Uzbekistan's are not one fact; across languages titles are not compared).
+    delegate and Uzbekistan's are not one fact; across languages titles are not compared),
+    and that is not ``best`` in other words (``one_answer``: "Guru" / "гуру").
     Each side holds one span per article. None when the passages agree."""
     asked = name_keys(question, skip_first=True)
 
@@ -187,6 +204,8 @@ def disagreement(question: str, found: list[Found], best: Found,
                 or _days_apart(f.candidate.chunk.date, best.candidate.chunk.date) > 31
                 or (f.candidate.chunk.lang == best.candidate.chunk.lang
                     and held(f) != held(best))):
+            continue
+        if one_answer(f.text, best.text):  # the same answer in other words
             continue
         theirs = [g for g in found if same_answer(g.text, f.text) and _article(g) not in arts]
         read: dict[str, str] = {}

@@ -233,6 +233,7 @@ class Assistant(Catalogue):
         if self._reader_answerer is None:
             self._reader_answerer = make_reader_answerer(self.config)
             self._reader_answerer.screen = self.screen
+            self._reader_answerer.cosine = self.screen.cosine
         return self._reader_answerer
 
     @property

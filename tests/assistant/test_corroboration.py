@@ -106,3 +106,26 @@ def test_the_words_before_a_colon_are_judged_alone_too():
                          for p in parts])
 
     assert model.flags(np.zeros((2, 1)), texts, encode).tolist() == [True, False]
+
+
+def test_one_answer_in_other_words_is_no_dispute_but_two_names_are():
+    """Across languages one answer is other words ("гуру" for "Guru"): their cosine says so.
+    Two names compare by their letters whatever the cosine (Murat Kaya is not Omuraliev)."""
+    guru = chunk("g", "In Hinduism a spiritual teacher is called гуру by the faithful.")
+    teacher = chunk("t", "In Hinduism a spiritual teacher is called Guru.")
+
+    def spans(ps):
+        return [span_of(ps, 0, "гуру", 6.0), span_of(ps, 1, "Guru", 4.0)]
+
+    ra = ReaderAnswerer(FakeReader(spans), CAL, passages=4)
+    cands = [Candidate(c, 1.0, {}, 0.0) for c in (guru, teacher)]
+    q = "What is a spiritual teacher called in Hinduism?"
+    assert ra.answer(q, cands, "en").text.startswith("Sources disagree")  # no cosine: words
+    ra.cosine = lambda a, b: 0.95
+    assert ra.answer(q, cands, "en").short_answer == "гуру"
+    names = ReaderAnswerer(FakeReader(lambda ps: [span_of(ps, 0, "Murat Kaya", 6.0),
+                                                  span_of(ps, 1, "Kubanychbek Omuraliev",
+                                                          4.0)]), CAL, passages=4)
+    names.cosine = lambda a, b: 0.99
+    assert names.answer(Q, [Candidate(c, 1.0, {}, 0.0) for c in (P, K1)],
+                        "en").short_answer is None  # still a dispute, even sides
