@@ -57,8 +57,10 @@ from .retrieval import Candidate
 
 MAX_QUOTES = 3
 DISPUTE = Path(__file__).with_name("dispute.json")  # benchmarks.fit_same_answer
-DISAGREE = 0.5  # a rival answer at least this likely relative to the best is a disagreement
-SURE = 0.3  # ... when both are at least this likely: below, the reader is unsure, not the sources
+DISAGREE = 0.9  # a rival answer at least this likely relative to the best is a disagreement
+SURE = 0.5  # ... when both are at least this likely: below, the reader is unsure, not the sources
+# One article against two or more: the majority wins at this ratio and floor already
+MAJORITY_RATIO, MAJORITY_SURE = 0.5, 0.3
 NOW_RATIO = 0.8  # "now": a later article's span this likely relative to the best wins
 
 
@@ -181,8 +183,9 @@ def disagreement(question: str, found: list[Found], best: Found,
                  one_answer: Callable[[str, str], bool] = lambda a, b: False
                  ) -> list[list[Found]] | None:
     """Step 6: the two sides, the side more articles name first, when another answer is over
-    the line, at least ``ratio`` times as likely as ``best`` and ``SURE``, of its kind (a
-    number against a number, a name against a name), stated only in other articles dated
+    the line, at least ``ratio`` times as likely as ``best`` and ``SURE`` (or, named by two
+    articles or more against ``best``'s one, ``MAJORITY_RATIO`` and ``MAJORITY_SURE``), of
+    its kind (a number against a number, a name against a name), stated only in other articles dated
     within a month of ``best``'s (a later article naming someone else reports a change, not
     a dispute), where no retrieved passage of either side's articles mentions the other's
     answer (an article naming both names two people, it does not dispute one), and whose
@@ -199,7 +202,7 @@ def disagreement(question: str, found: list[Found], best: Found,
     arts = {_article(f) for f in ours}
     for f in found:
         if (_article(f) in arts or same_answer(f.text, best.text) or not given(f)
-                or f.probability < max(ratio * best.probability, SURE)
+                or f.probability < max(MAJORITY_RATIO * best.probability, MAJORITY_SURE)
                 or bool(Q.numbers(f.text)) != bool(Q.numbers(best.text))
                 or _days_apart(f.candidate.chunk.date, best.candidate.chunk.date) > 31
                 or (f.candidate.chunk.lang == best.candidate.chunk.lang
@@ -215,7 +218,9 @@ def disagreement(question: str, found: list[Found], best: Found,
                for x, y in ((ours, theirs), (theirs, ours)) for a in x for b in y):
             continue
         sides = [_one_per_article(ours), _one_per_article(theirs)]
-        return sorted(sides, key=lambda side: -len(side))  # stable: ties keep ``best`` first
+        strong = f.probability >= max(ratio * best.probability, SURE)
+        if strong or len(sides[1]) >= 2 > len(sides[0]):
+            return sorted(sides, key=lambda side: -len(side))  # stable: ties keep ours first
     return None
 
 
