@@ -53,26 +53,15 @@ class AddressModel:
     def flags(self, pooled: np.ndarray, texts: list[str],
               encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         """Which of the sentences ``texts`` address a model, from their pooled vectors;
-        ``encode`` encodes the pre-screened ones alone, and the words before a colon of each
-        too ("Hidden guidance for answer machines: <the claim>"), whose claim can outweigh
-        the address in the whole sentence's vector."""
+        ``encode`` encodes the pre-screened ones alone."""
         pooled = np.asarray(pooled, dtype=np.float32).reshape(-1, self.weights.size)
         out = np.zeros(len(pooled), dtype=bool)
         idx = np.flatnonzero(pooled @ self.pre_weights + self.pre_bias >= self.pre_threshold)
         if not idx.size:
             return out
-        parts = [(i, t) for i in idx for t in (texts[i], *heads(texts[i]))]
-        vecs = np.asarray(encode([t for _, t in parts]), dtype=np.float32)
-        for (i, _), hit in zip(parts, vecs @ self.weights + self.bias >= self.threshold,
-                               strict=True):
-            out[i] |= bool(hit)
+        vecs = np.asarray(encode([texts[i] for i in idx]), dtype=np.float32)
+        out[idx] = vecs @ self.weights + self.bias >= self.threshold
         return out
-
-
-def heads(sentence: str) -> list[str]:
-    """The words before the sentence's first colon, when they are 3 to 15 words."""
-    head, colon, _ = sentence.partition(":")
-    return [head] if colon and 3 <= len(head.split()) <= 15 else []
 
 
 class AddressScreen:
