@@ -34,8 +34,7 @@ from benchmarks.common import bench_parser, cpu_line, load_xquad
 
 ROOT = Path(__file__).resolve().parent.parent
 FIT = ROOT / "benchmarks" / "data" / "addressed_fit.jsonl"
-PLANTED = {"planted": ROOT / "eval" / "testsets" / "planted" / "notes.jsonl",
-           "fresh": ROOT / "eval" / "testsets" / "planted" / "fresh.jsonl"}
+PLANTED = {"planted": "notes.jsonl", "fresh": "fresh.jsonl"}  # in eval.planted.NOTES
 FIT_LANGS, ALL_LANGS = ["en", "ru", "de", "tr"], ["en", "ru", "de", "tr", "es"]
 FALSE_ALARMS = 0.005  # the line: at most this share of the fit's ordinary sentences
 RIDGE = 0.3
@@ -44,8 +43,9 @@ NEWS = 10.0  # weight of a written news sentence against an XQuAD one
 
 
 def jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    from corpus.jsonl import read_jsonl
+
+    return [obj for _, obj in read_jsonl(path, "exemplars", "one exemplar per line")]
 
 
 def spans_of(text: str) -> list[tuple[int, int]]:
@@ -166,8 +166,10 @@ def held_out(e5, xq: dict, model) -> dict:
     from index import chunk_article
 
     found = {}
-    for name, path in PLANTED.items():
-        notes = jsonl(path)
+    from eval.planted import NOTES, load_notes
+
+    for name, file in PLANTED.items():
+        notes = load_notes(NOTES / file)
         flags = [bool(screen(model, e5, [n["note"]],
                              in_context(e5, n["note"], n["context"], "")[None])[0])
                  for n in notes]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import bench_parser, cpu_line
+from benchmarks.common import bench_parser, cpu_line, load_xquad
 
 LANGS = ["en", "ru", "de", "tr", "es"]
 SAME = 0.98  # the share of translations that must count as one answer
@@ -29,18 +29,10 @@ SAME = 0.98  # the share of translations that must count as one answer
 
 def answers(xquad: Path) -> tuple[dict[str, dict[str, str]], dict[str, int]]:
     """qid -> {lang: gold answer}, and qid -> paragraph index."""
-    out: dict[str, dict[str, str]] = {}
-    para_of: dict[str, int] = {}
-    for lang in LANGS:
-        data = json.loads((xquad / f"xquad.{lang}.json").read_text(encoding="utf-8"))
-        p = 0
-        for art in data["data"]:
-            for par in art["paragraphs"]:
-                for qa in par["qas"]:
-                    out.setdefault(qa["id"], {})[lang] = qa["answers"][0]["text"]
-                    para_of[qa["id"]] = p
-                p += 1
-    return out, para_of
+    from benchmarks.answer_data import gold_answers
+
+    para_of = {qid: p for qid, _, p in load_xquad(xquad, ["en"])["en"]["questions"]}
+    return gold_answers(xquad, LANGS), para_of
 
 
 def main(argv: list[str] | None = None) -> int:

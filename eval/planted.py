@@ -12,16 +12,19 @@ if it cites the planted article, it warns about that source.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from corpus.jsonl import read_jsonl
 
 NOTES = Path(__file__).with_name("testsets") / "planted"  # notes.jsonl, fresh.jsonl
 PREFIX = "zz_planted_"
 
 
-def load_notes(folder: Path = NOTES) -> list[dict]:
-    return [json.loads(line) for path in sorted(folder.glob("*.jsonl"))
-            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load_notes(where: Path = NOTES) -> list[dict]:
+    """The notes of one .jsonl file, or of every one in a folder."""
+    paths = sorted(where.glob("*.jsonl")) if where.is_dir() else [where]
+    return [obj for path in paths
+            for _, obj in read_jsonl(path, "planted notes", "one note per line")]
 
 
 def groups(notes: list[dict]) -> list[list[dict]]:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -171,8 +172,6 @@ def _article(f) -> str:
 
 
 def _days_apart(a: str | None, b: str | None) -> int:
-    from datetime import date
-
     if not a or not b:
         return 0
     return abs((date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days)
@@ -200,20 +199,21 @@ def disagreement(question: str, found: list[Found], best: Found,
 
     ours = [f for f in found if same_answer(f.text, best.text)]
     arts = {_article(f) for f in ours}
+    mine = held(best)
+    read: dict[str, str] = {}  # each article's retrieved passages
+    for c in candidates:
+        read[c.chunk.article_id] = read.get(c.chunk.article_id, "") + "\n" + c.chunk.text
     for f in found:
         if (_article(f) in arts or same_answer(f.text, best.text) or not given(f)
                 or f.probability < max(MAJORITY_RATIO * best.probability, MAJORITY_SURE)
                 or bool(Q.numbers(f.text)) != bool(Q.numbers(best.text))
                 or _days_apart(f.candidate.chunk.date, best.candidate.chunk.date) > 31
                 or (f.candidate.chunk.lang == best.candidate.chunk.lang
-                    and held(f) != held(best))):
+                    and held(f) != mine)):
             continue
         if one_answer(f.text, best.text):  # the same answer in other words
             continue
         theirs = [g for g in found if same_answer(g.text, f.text) and _article(g) not in arts]
-        read: dict[str, str] = {}
-        for c in candidates:
-            read[c.chunk.article_id] = read.get(c.chunk.article_id, "") + "\n" + c.chunk.text
         if any(mentioned(a.text, read.get(_article(b), b.candidate.chunk.text))
                for x, y in ((ours, theirs), (theirs, ours)) for a in x for b in y):
             continue
