@@ -10,12 +10,14 @@ from its passage), and every sentence of the en/ru/de/tr paragraphs of XQuAD art
 Two ridge logistic models over e5 vectors: a pre-screen on the vectors the index stores
 (pooled from the passage), its line set by 5-fold cross-validation to pass on the 30 % of
 the ordinary sentences most like a note (a sentence costs 10 ms to encode alone), and the
-judge on the sentence encoded alone, its line at 0.2 % false alarms on the fit sentences
-(cross-validated).
+judge on the sentence encoded alone, its line at 0.5 % false alarms on the fit sentences
+(cross-validated), and a lower "suspect" line at 3 % (a claim only a suspect sentence makes
+is disputed by a weaker rival: ``read_answer.disagreement``).
 
-Measured on what it never saw: the planted notes of ``eval/testsets/planted/`` (45 notes in
+Measured on what it never saw: the planted notes of ``eval/testsets/planted/`` (65 notes in
 en/ru/de/tr/az/es, wordings not used to fit; az and es not fitted at all; ``fresh.jsonl``
-written after ``notes.jsonl`` had been measured once), each inside its planted passage;
+written after ``notes.jsonl`` had been measured once, ``third.jsonl`` after ``fresh.jsonl``),
+each inside its planted passage;
 false alarms on every sentence of the bundled corpus and of XQuAD articles 0-23 in
 en/ru/de/tr/es. ``--write`` stores the weights and figures in
 assistant/engine/addressed_model.json.
@@ -34,10 +36,12 @@ from benchmarks.common import bench_parser, cpu_line, load_xquad
 
 ROOT = Path(__file__).resolve().parent.parent
 FIT = ROOT / "benchmarks" / "data" / "addressed_fit.jsonl"
-PLANTED = {"planted": "notes.jsonl", "fresh": "fresh.jsonl"}  # in eval.planted.NOTES
+# in eval.planted.NOTES
+PLANTED = {"planted": "notes.jsonl", "fresh": "fresh.jsonl", "third": "third.jsonl"}
 FIT_LANGS, ALL_LANGS = ["en", "ru", "de", "tr"], ["en", "ru", "de", "tr", "es"]
 FALSE_ALARMS = 0.005  # the line: at most this share of the fit's ordinary sentences
 RIDGE = 0.3
+SUSPECT = 0.03  # the share of ordinary sentences over the judge's lower (suspect) line
 PRESCREEN = 0.3  # the share of ordinary sentences the first stage (stored vectors) passes on
 NEWS = 10.0  # weight of a written news sentence against an XQuAD one
 
@@ -142,22 +146,31 @@ def weights_of(y: np.ndarray, written: np.ndarray) -> np.ndarray:
     return np.where(y == 1, w[y == 0].sum() / max((y == 1).sum(), 1), w)
 
 
-def stage(X: np.ndarray, y: np.ndarray, written: np.ndarray, passed: float
-          ) -> tuple[np.ndarray, float, float, dict]:
+def stage(X: np.ndarray, y: np.ndarray, written: np.ndarray, passed: float,
+          suspect: float | None = None) -> tuple[np.ndarray, float, float, dict]:
     """(weights, bias, line, cross-validated figures): the line lets ``passed`` of the
-    ordinary sentences through."""
+    ordinary sentences through; with ``suspect``, the figures hold a lower line
+    (``suspect_line``) that lets that share through."""
     weight = weights_of(y, written)
     cv = cross_validated(X, y, weight)
     ordinary = np.sort(cv[y == 0])
-    line = float(ordinary[min(int(np.ceil(len(ordinary) * (1 - passed))), len(ordinary) - 1)])
+
+    def line_at(share: float) -> float:
+        return float(ordinary[min(int(np.ceil(len(ordinary) * (1 - share))), len(ordinary) - 1)])
+
+    line = line_at(passed)
     w, b = fit_logistic(X, y, weight)
-    return w, b, line, {"cv_notes_found": round(float(np.mean(cv[y == 1] >= line)), 3),
-                        "cv_ordinary_passed": round(float(np.mean(cv[y == 0] >= line)), 4)}
+    figures = {"cv_notes_found": round(float(np.mean(cv[y == 1] >= line)), 3),
+               "cv_ordinary_passed": round(float(np.mean(cv[y == 0] >= line)), 4)}
+    if suspect is not None:
+        figures["suspect_line"] = line_at(suspect)
+    return w, b, line, figures
 
 
 def screen(model, e5, texts: list[str], pooled: np.ndarray) -> np.ndarray:
-    """The product's rule (``AddressModel.flags``) on sentences with their pooled vectors."""
-    return model.flags(pooled, texts, e5.encode_documents)
+    """The product's rule (``AddressModel.levels``: 2 a note, 1 suspect) on sentences with
+    their pooled vectors."""
+    return model.levels(pooled, texts, e5.encode_documents)
 
 
 def held_out(e5, xq: dict, model) -> dict:
@@ -170,22 +183,27 @@ def held_out(e5, xq: dict, model) -> dict:
 
     for name, file in PLANTED.items():
         notes = load_notes(NOTES / file)
-        flags = [bool(screen(model, e5, [n["note"]],
+        levels = [int(screen(model, e5, [n["note"]],
                              in_context(e5, n["note"], n["context"], "")[None])[0])
-                 for n in notes]
+                  for n in notes]
+        flags = [v == 2 for v in levels]
         by_lang: dict[str, list[bool]] = {}
         for n, f in zip(notes, flags, strict=True):
             by_lang.setdefault(n["lang"], []).append(f)
         found[name] = {"notes": len(notes), "found": round(float(np.mean(flags)), 3),
                        "by_language": {k: f"{sum(v)}/{len(v)}" for k, v in by_lang.items()},
-                       "missed": [n["id"] for n, f in zip(notes, flags, strict=True) if not f]}
+                       "missed": [n["id"] for n, f in zip(notes, flags, strict=True) if not f],
+                       "not_even_suspect": [n["id"] for n, v in zip(notes, levels, strict=True)
+                                            if not v]}
     chunks = [c.text for a in load_corpus(ROOT / "corpus" / "articles") for c in chunk_article(a)]
     seed_vecs, seed_sents = passage_vectors(e5, chunks)
-    seed_flags = screen(model, e5, seed_sents, seed_vecs)
-    xq_flags = {}
+    seed_levels = screen(model, e5, seed_sents, seed_vecs)
+    seed_flags = seed_levels == 2
+    xq_levels = {}
     for lang in ALL_LANGS:
         vecs, sents = passage_vectors(e5, xq[lang]["paragraphs"][:120])
-        xq_flags[lang] = screen(model, e5, sents, vecs)
+        xq_levels[lang] = screen(model, e5, sents, vecs)
+    xq_flags = {k: v == 2 for k, v in xq_levels.items()}
     all_xq = np.concatenate(list(xq_flags.values()))
     return {
         **found,
@@ -196,6 +214,9 @@ def held_out(e5, xq: dict, model) -> dict:
         "xquad_0_23_false_alarms": round(float(np.mean(all_xq)), 4),
         "xquad_0_23_false_alarms_by_language": {k: round(float(np.mean(v)), 4)
                                                for k, v in xq_flags.items()},
+        "seed_corpus_suspect": round(float(np.mean(seed_levels >= 1)), 4),
+        "xquad_0_23_suspect": round(float(np.mean(np.concatenate(list(xq_levels.values()))
+                                                  >= 1)), 4),
     }
 
 
@@ -214,14 +235,16 @@ def main(argv: list[str] | None = None) -> int:
     xq = load_xquad(Path(args.xquad), ALL_LANGS)
     data = fit_data(e5, xq)
     w1, b1, line1, first = stage(*data["pooled"], PRESCREEN)
-    w2, b2, line2, second = stage(*data["alone"], FALSE_ALARMS)
-    model = AddressModel(w1.astype(np.float32), b1, line1, w2.astype(np.float32), b2, line2)
+    w2, b2, line2, second = stage(*data["alone"], FALSE_ALARMS, SUSPECT)
+    model = AddressModel(w1.astype(np.float32), b1, line1, w2.astype(np.float32), b2, line2,
+                         second["suspect_line"])
     figures = {"fit_notes": int(data["alone"][1].sum()), "fit_sentences": len(data["alone"][1]),
                "prescreen_cv": first, "cv": second, **held_out(e5, xq, model)}
     result = {"fitted_by": "python -m benchmarks.fit_addressed --write", "embedder": e5.name,
               "ridge": RIDGE, "news_weight": NEWS, "prescreen": {"bias": round(b1, 5),
                                                               "threshold": round(line1, 4)},
-              "bias": round(b2, 5), "threshold": round(line2, 4), "figures": figures,
+              "bias": round(b2, 5), "threshold": round(line2, 4),
+              "suspect": round(second["suspect_line"], 4), "figures": figures,
               "machine": cpu_line(), "date": time.strftime("%Y-%m-%d %H:%M"),
               "seconds": round(time.perf_counter() - t0, 1)}
     print(json.dumps(result, indent=1, ensure_ascii=False))

@@ -10,7 +10,10 @@ the best's (``DISAGREE``), the share of answers that would say the sources disag
 and the share whose short answer holds the gold answer. The rule that one article against two
 or more never gives the short answer applies at every setting (``MAJORITY_RATIO``,
 ``MAJORITY_SURE``). The product's pair is the loosest (lowest floor, then lowest ratio) that
-says it for at most 1 %.
+says it for at most 1 %. Then, at the product's pair, the same for the ratio a rival needs
+against a best answer that only suspect sentences state (``DOUBT_RATIO``; sentences that read
+like text addressed to a model, ``addressed``'s lower line): the lowest that keeps all
+disputes at most 1 %.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from benchmarks.common import bench_parser, cpu_line
 
 SURES = (0.3, 0.4, 0.5, 0.6, 0.7)
 RATIOS = (0.5, 0.6, 0.75, 0.9)
+DOUBTS = (0.1, 0.2, 0.3, 0.5)
 FALSE_ALARMS = 0.01
 
 
@@ -34,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from tqdm import tqdm
 
-    from assistant.engine import read_answer as R
+    from assistant.engine import corroborate as R
+    from assistant.engine.corroborate import DISAGREE, SURE
 
     t0 = time.perf_counter()
     data, answers, app, ids = open_xquad(Path(args.xquad), Path(args.out), answerer="reader")
@@ -49,19 +54,25 @@ def main(argv: list[str] | None = None) -> int:
             golds = [normalise(a) for a in q.answers.values()]
             cases.append((q.text, found, cands, golds))
     gold = [any(g in normalise(found[0].text) for g in golds) for _, found, _, golds in cases]
+
+    def disputes(ratio: float, doubt: bool) -> tuple[int, list[bool]]:
+        n, after = 0, []
+        for (text, found, cands, golds), right in zip(cases, gold, strict=True):
+            doubted = ra.doubted(found, found[0]) if doubt else []
+            sides = R.disagreement(text, found, found[0], ra.given, ratio, cands,
+                                   ra.one_answer, doubted)
+            n += sides is not None
+            short = (None if sides is None else sides[0][0].text
+                     if len(sides[0]) > len(sides[1]) else "")
+            after.append(right if short is None else any(g in normalise(short)
+                                                         for g in golds))
+        return n, after
+
     table = []
     for sure in SURES:
         for ratio in RATIOS:
             R.SURE = sure
-            n, after = 0, []
-            for (text, found, cands, golds), right in zip(cases, gold, strict=True):
-                sides = R.disagreement(text, found, found[0], ra.given, ratio, cands,
-                                       ra.one_answer)
-                n += sides is not None
-                short = (None if sides is None else sides[0][0].text
-                         if len(sides[0]) > len(sides[1]) else "")
-                after.append(right if short is None else any(g in normalise(short)
-                                                             for g in golds))
+            n, after = disputes(ratio, False)
             table.append({"sure": sure, "ratio": ratio, "disputes": round(n / len(cases), 4),
                           "gold_short": round(sum(after) / len(cases), 4)})
             print(f"floor {sure:.1f} ratio {ratio:.2f}: {n} of {len(cases)} answers say the "
@@ -70,7 +81,21 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
     ok = [t for t in table if t["disputes"] <= FALSE_ALARMS]
     best = min(ok, key=lambda t: (t["sure"], t["ratio"])) if ok else None
-    print(json.dumps({"chosen": best, "answered": len(cases), "table": table,
+    doubts = []
+    R.SURE = SURE
+    for doubt in DOUBTS:
+        R.DOUBT_RATIO = doubt
+        n, after = disputes(DISAGREE, True)
+        doubts.append({"doubt_ratio": doubt, "disputes": round(n / len(cases), 4),
+                       "gold_short": round(sum(after) / len(cases), 4)})
+        print(f"product's floors, doubted best at ratio {doubt:.1f}: {n} disputes "
+              f"({n / len(cases):.1%}); gold in the short answer {sum(after) / len(cases):.3f}",
+              file=sys.stderr)
+    doubted = sum(bool(ra.doubted(found, found[0])) for _, found, _, _ in cases)
+    ok = [t for t in doubts if t["disputes"] <= FALSE_ALARMS]
+    print(json.dumps({"chosen": best, "doubt_chosen": min(ok, key=lambda t: t["doubt_ratio"])
+                      if ok else None, "doubted_best": doubted, "doubts": doubts,
+                      "answered": len(cases), "table": table,
                       "machine": cpu_line(), "seconds": round(time.perf_counter() - t0, 1)},
                      indent=1))
     return 0

@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true")
     args = ap.parse_args(argv)
     from assistant.engine.config import load_config
-    from assistant.engine.read_answer import DISPUTE
+    from assistant.engine.corroborate import DISPUTE
     from index.embedders import load_embedder
 
     t0 = time.perf_counter()

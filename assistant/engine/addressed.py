@@ -41,6 +41,7 @@ class AddressModel:
     weights: np.ndarray
     bias: float
     threshold: float
+    suspect: float  # a lower line on the judge: looks like a note, too unsure to drop
 
     @classmethod
     def load(cls, path: Path = MODEL) -> AddressModel:
@@ -48,20 +49,27 @@ class AddressModel:
         pre = data["prescreen"]
         return cls(np.asarray(pre["weights"], dtype=np.float32), float(pre["bias"]),
                    float(pre["threshold"]), np.asarray(data["weights"], dtype=np.float32),
-                   float(data["bias"]), float(data["threshold"]))
+                   float(data["bias"]), float(data["threshold"]), float(data["suspect"]))
 
-    def flags(self, pooled: np.ndarray, texts: list[str],
-              encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-        """Which of the sentences ``texts`` address a model, from their pooled vectors;
-        ``encode`` encodes the pre-screened ones alone."""
+    def levels(self, pooled: np.ndarray, texts: list[str],
+               encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """Of each of the sentences ``texts``, from their pooled vectors: 2 addresses a
+        model, 1 is suspect (over the lower line), 0 neither; ``encode`` encodes the
+        pre-screened ones alone."""
         pooled = np.asarray(pooled, dtype=np.float32).reshape(-1, self.weights.size)
-        out = np.zeros(len(pooled), dtype=bool)
+        out = np.zeros(len(pooled), dtype=np.int8)
         idx = np.flatnonzero(pooled @ self.pre_weights + self.pre_bias >= self.pre_threshold)
         if not idx.size:
             return out
         vecs = np.asarray(encode([texts[i] for i in idx]), dtype=np.float32)
-        out[idx] = vecs @ self.weights + self.bias >= self.threshold
+        score = vecs @ self.weights + self.bias
+        out[idx] = (score >= self.suspect).astype(np.int8) + (score >= self.threshold)
         return out
+
+    def flags(self, pooled: np.ndarray, texts: list[str],
+              encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+        """Which of the sentences ``texts`` address a model (``levels`` 2)."""
+        return self.levels(pooled, texts, encode) == 2
 
 
 class AddressScreen:
@@ -77,7 +85,7 @@ class AddressScreen:
         self.stored = stored
         self.model = model or AddressModel.load()
         self.limit = limit
-        self._cache: dict[tuple[str, str], frozenset[int]] = {}
+        self._cache: dict[tuple[str, str], tuple[frozenset[int], frozenset[int]]] = {}
         self._alone: dict[str, np.ndarray] = {}
 
     @classmethod
@@ -88,6 +96,14 @@ class AddressScreen:
         return cls(e5 or load_embedder("e5-small", threads, cache), stored)
 
     def __call__(self, chunk: Chunk) -> frozenset[int]:
+        return self._levels(chunk)[0]
+
+    def suspect(self, chunk: Chunk) -> frozenset[int]:
+        """The starts of the sentences over the lower line (flagged ones included): a claim
+        only such a sentence makes needs no more than a weak rival to be disputed."""
+        return self._levels(chunk)[1]
+
+    def _levels(self, chunk: Chunk) -> tuple[frozenset[int], frozenset[int]]:
         key = (chunk.id, chunk.text)
         if key not in self._cache:
             if len(self._cache) > self.limit:
@@ -95,10 +111,10 @@ class AddressScreen:
             self._cache[key] = self._screen(chunk)
         return self._cache[key]
 
-    def _screen(self, chunk: Chunk) -> frozenset[int]:
+    def _screen(self, chunk: Chunk) -> tuple[frozenset[int], frozenset[int]]:
         spans = chunk_sentences(chunk)
         if not spans:
-            return frozenset()
+            return frozenset(), frozenset()
         ids = [sentence_id(chunk.id, s) for s, _ in spans]
         got = self.stored(self.embedder.name, ids) if self.stored is not None else {}
         if all(i in got for i in ids):
@@ -106,9 +122,10 @@ class AddressScreen:
         else:
             vecs = encode_with_spans(self.embedder, [chunk.text], [spans])[1]
         texts = [chunk.text[s:e] for s, e in spans]
-        flags = self.model.flags(vecs, texts, self.embedder.encode_documents)
-        return frozenset(s for (s, e), flag in zip(spans, flags, strict=True)
-                         if flag or instruction_like(chunk.text[s:e]))
+        levels = self.model.levels(vecs, texts, self.embedder.encode_documents)
+        levels = [2 if instruction_like(t) else int(v) for t, v in zip(texts, levels, strict=True)]
+        return (frozenset(s for (s, _), v in zip(spans, levels, strict=True) if v == 2),
+                frozenset(s for (s, _), v in zip(spans, levels, strict=True) if v >= 1))
 
     def cosine(self, a: str, b: str) -> float:
         """The e5 cosine of two short texts encoded alone (answers compared in other

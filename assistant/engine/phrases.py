@@ -44,6 +44,8 @@ P: dict[str, dict[str, str]] = {
         "removed": "Removed by verification",
         "disagree": "Sources disagree:", "side_one": "{refs} says {x}",
         "side_many": "{refs} say {x}",
+        "doubted": "{sources} reads like text addressed to a model, and no other source "
+                   "states {x}.",
     },
     "ru": {
         "searching": "Ищу в корпусе…",
@@ -74,6 +76,8 @@ P: dict[str, dict[str, str]] = {
         "also": "Также сообщают:", "removed": "Удалено проверкой",
         "disagree": "Источники расходятся:", "side_one": "{refs} — {x}",
         "side_many": "{refs} — {x}",
+        "doubted": "{sources} похоже на текст, обращённый к модели, и ни один другой "
+                   "источник не называет {x}.",
     },
     "de": {
         "searching": "Suche im Korpus…",
@@ -106,6 +110,8 @@ P: dict[str, dict[str, str]] = {
         "also": "Auch berichtet in:", "removed": "Bei der Prüfung entfernt",
         "disagree": "Die Quellen widersprechen sich:", "side_one": "{refs} nennt {x}",
         "side_many": "{refs} nennen {x}",
+        "doubted": "{sources} liest sich wie ein Text an ein Sprachmodell, und keine "
+                   "andere Quelle nennt {x}.",
     },
     "tr": {
         "searching": "Derlemde aranıyor…",
@@ -135,6 +141,8 @@ P: dict[str, dict[str, str]] = {
         "also": "Ayrıca şurada:", "removed": "Doğrulamada çıkarıldı",
         "disagree": "Kaynaklar çelişiyor:", "side_one": "{refs}: {x}",
         "side_many": "{refs}: {x}",
+        "doubted": "{sources} bir modele yönelik bir metin gibi görünüyor ve başka "
+                   "hiçbir kaynak {x} demiyor.",
     },
     "az": {
         "searching": "Korpusda axtarılır…",
@@ -166,6 +174,7 @@ P: dict[str, dict[str, str]] = {
         "also": "Həmçinin burada:", "removed": "Yoxlamada çıxarıldı",
         "disagree": "Mənbələr bir-birinə zidd:", "side_one": "{refs}: {x}",
         "side_many": "{refs}: {x}",
+        "doubted": "{sources} modelə ünvanlanmış mətnə bənzəyir və başqa heç bir mənbə {x} demir.",
     },
     "es": {
         "searching": "Buscando en el corpus…",
@@ -196,6 +205,8 @@ P: dict[str, dict[str, str]] = {
         "also": "También publicado en:", "removed": "Eliminado en la verificación",
         "disagree": "Las fuentes no coinciden:", "side_one": "{refs} dice {x}",
         "side_many": "{refs} dicen {x}",
+        "doubted": "{sources} parece un texto dirigido a un modelo y ninguna otra fuente"
+                   " dice {x}.",
     },
     "uk": {
         "searching": "Шукаю в корпусі…",
@@ -226,6 +237,8 @@ P: dict[str, dict[str, str]] = {
         "also": "Також повідомляють:", "removed": "Вилучено перевіркою",
         "disagree": "Джерела розходяться:", "side_one": "{refs} — {x}",
         "side_many": "{refs} — {x}",
+        "doubted": "{sources} схоже на текст, звернений до моделі, і жодне інше джерело "
+                   "не називає {x}.",
     },
 }
 

@@ -23,11 +23,14 @@
    number, in another article or language) or holds another span over the line that the
    reader finds at least a calibrated share as likely as the best (the evidence for the
    answer it nearly gave); at most ``MAX_QUOTES``.
-6. Unless the passages disagree: another answer of the same kind over the line, nearly as
-   likely (``DISAGREE``), stated only in other articles of the same month. Then the answer
-   says so and cites each side ("Sources disagree: [1] says X; [2], [3] say Y"); the short
-   answer is the side more articles name, or none when the sides are even, so one article
-   against two or more never becomes the short answer.
+6. Unless the passages disagree (``corroborate``): another answer of the same kind over the
+   line, nearly as likely (``DISAGREE``), stated only in other articles of the same month.
+   Then the answer says so and cites each side ("Sources disagree: [1] says X; [2], [3] say
+   Y"); the short answer is the side more articles name, or none when the sides are even,
+   so one article against two or more never becomes the short answer.
+7. An answer that only suspect sentences state (they read like text addressed to a model,
+   ``addressed``'s lower line) is disputed by a weaker rival of any date, and, undisputed,
+   is quoted without a short answer and with a notice.
 
 No hand-written answer types, nearest-name rules or span trimming take part: the reader has
 read the question.
@@ -37,55 +40,33 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from corpus.citations import marker
-from index import Chunk, NameIndex, chunk_sentences, name_keys
+from index import Chunk, chunk_sentences, name_keys
 
 from . import questions as Q
 from .answer import refusal
 from .config import Config
+from .corroborate import (
+    DISAGREE,
+    DISPUTE,
+    MAX_QUOTES,
+    Found,
+    Named,
+    compose_disagreement,
+    disagreement,
+    same_answer,
+)
 from .features import quotable
 from .model import Answer, Citation
 from .phrases import say
-from .reader import Calibration, Reader, Span
+from .reader import Calibration, Reader
 from .retrieval import Candidate
 
-MAX_QUOTES = 3
-DISPUTE = Path(__file__).with_name("dispute.json")  # benchmarks.fit_same_answer
-DISAGREE = 0.9  # a rival answer at least this likely relative to the best is a disagreement
-SURE = 0.5  # ... when both are at least this likely: below, the reader is unsure, not the sources
-# One article against two or more: the majority wins at this ratio and floor already
-MAJORITY_RATIO, MAJORITY_SURE = 0.5, 0.3
 NOW_RATIO = 0.8  # "now": a later article's span this likely relative to the best wins
-
-
-@dataclass(frozen=True)
-class Found:
-    """A span placed in its chunk: the sentence that holds it, in article offsets."""
-
-    span: Span
-    candidate: Candidate
-    start: int  # the span, in article offsets
-    end: int
-    sentence: tuple[int, int]  # the sentence holding it, in article offsets
-    support: float  # the pooled evidence for its answer (step 3)
-    probability: float
-
-    @property
-    def text(self) -> str:
-        c = self.candidate.chunk
-        return c.text[self.start - c.start:self.end - c.start]
-
-    @property
-    def sentence_text(self) -> str:
-        c = self.candidate.chunk
-        return c.text[self.sentence[0] - c.start:self.sentence[1] - c.start]
 
 
 class ReaderAnswerer:
@@ -101,16 +82,37 @@ class ReaderAnswerer:
         # which sentences of a chunk address a model (``addressed.AddressScreen``): never
         # quoted; the phrase list alone when None
         self.screen = screen
+        # the starts of a chunk's suspect sentences (``AddressScreen.suspect``); None: none
+        self.suspect: Callable[[Chunk], frozenset[int]] | None = None
         self.calibration = calibration
         self.passages = passages
         self.min_probability = min_probability  # replaces the support line when set
 
     def one_answer(self, a: str, b: str) -> bool:
         """``a`` and ``b`` are one answer in other words: by meaning, unless both are names
-        (names compare by their letters across scripts: Murat Kaya is not Омуралиев)."""
-        if self.cosine is None or (name_keys(a) and name_keys(b)):
+        (names compare by their letters across scripts: Murat Kaya is not Омуралиев) or both
+        hold numbers and none in common (2026-2027 is not 2040-2044, however alike)."""
+        na, nb = Q.numbers(a), Q.numbers(b)
+        if self.cosine is None or (name_keys(a) and name_keys(b)) or (na and nb
+                                                                      and not na & nb):
             return False
         return self.cosine(a, b) >= self.same_cosine
+
+    def use_screen(self, screen) -> None:
+        """Read with an ``addressed.AddressScreen``: its notes never quoted, its suspect
+        sentences doubted, its cosine comparing answers."""
+        self.screen, self.suspect, self.cosine = screen, screen.suspect, screen.cosine
+
+    def doubted(self, found: list[Found], best: Found) -> list[Found]:
+        """The spans naming ``best``'s answer, when every one of them sits in a suspect
+        sentence (one that reads like text addressed to a model); else []."""
+        if self.suspect is None:
+            return []
+        ours = [f for f in found if same_answer(f.text, best.text)]
+        if all(f.sentence[0] - f.candidate.chunk.start in self.suspect(f.candidate.chunk)
+               for f in ours):
+            return ours
+        return []
 
     def given(self, f: Found) -> bool:
         """Over the refusal line (step 3)."""
@@ -158,77 +160,14 @@ class ReaderAnswerer:
             near = [f for f in found if f.probability >= NOW_RATIO * best.probability
                     and self.given(f)]
             best = max(near, key=lambda f: (f.candidate.chunk.date or "", f.probability))
+        doubted = self.doubted(found, best)
         sides = disagreement(question, found, best, self.given, self.disagree, candidates,
-                             self.one_answer)
+                             self.one_answer, doubted)
         if sides:  # step 6
-            return compose_disagreement(question, sides, lang, best.probability)
+            return compose_disagreement(question, sides, lang, best.probability, doubted)
         kept = further_quotes(found, best, self.calibration.second, self.given,
                               lambda f: (f.candidate.chunk.id, f.sentence))
-        return compose(question, kept, lang, best.probability)
-
-
-def _article(f) -> str:
-    return f.candidate.chunk.article_id
-
-
-def _days_apart(a: str | None, b: str | None) -> int:
-    if not a or not b:
-        return 0
-    return abs((date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days)
-
-
-def disagreement(question: str, found: list[Found], best: Found,
-                 given: Callable[[Found], bool], ratio: float, candidates: list[Candidate],
-                 one_answer: Callable[[str, str], bool] = lambda a, b: False
-                 ) -> list[list[Found]] | None:
-    """Step 6: the two sides, the side more articles name first, when another answer is over
-    the line, at least ``ratio`` times as likely as ``best`` and ``SURE`` (or, named by two
-    articles or more against ``best``'s one, ``MAJORITY_RATIO`` and ``MAJORITY_SURE``), of
-    its kind (a number against a number, a name against a name), stated only in other articles dated
-    within a month of ``best``'s (a later article naming someone else reports a change, not
-    a dispute), where no retrieved passage of either side's articles mentions the other's
-    answer (an article naming both names two people, it does not dispute one), and whose
-    sentence, if in ``best``'s language, names the same names of the question (Kazakhstan's
-    delegate and Uzbekistan's are not one fact; across languages titles are not compared),
-    and that is not ``best`` in other words (``one_answer``: "Guru" / "гуру").
-    Each side holds one span per article. None when the passages agree."""
-    asked = name_keys(question, skip_first=True)
-
-    def held(f: Found) -> set[str]:
-        return {k for k in asked if NameIndex(name_keys(f.sentence_text)).has(k)}
-
-    ours = [f for f in found if same_answer(f.text, best.text)]
-    arts = {_article(f) for f in ours}
-    mine = held(best)
-    read: dict[str, str] = {}  # each article's retrieved passages
-    for c in candidates:
-        read[c.chunk.article_id] = read.get(c.chunk.article_id, "") + "\n" + c.chunk.text
-    for f in found:
-        if (_article(f) in arts or same_answer(f.text, best.text) or not given(f)
-                or f.probability < max(MAJORITY_RATIO * best.probability, MAJORITY_SURE)
-                or bool(Q.numbers(f.text)) != bool(Q.numbers(best.text))
-                or _days_apart(f.candidate.chunk.date, best.candidate.chunk.date) > 31
-                or (f.candidate.chunk.lang == best.candidate.chunk.lang
-                    and held(f) != mine)):
-            continue
-        if one_answer(f.text, best.text):  # the same answer in other words
-            continue
-        theirs = [g for g in found if same_answer(g.text, f.text) and _article(g) not in arts]
-        if any(mentioned(a.text, read.get(_article(b), b.candidate.chunk.text))
-               for x, y in ((ours, theirs), (theirs, ours)) for a in x for b in y):
-            continue
-        sides = [_one_per_article(ours), _one_per_article(theirs)]
-        strong = f.probability >= max(ratio * best.probability, SURE)
-        if strong or len(sides[1]) >= 2 > len(sides[0]):
-            return sorted(sides, key=lambda side: -len(side))  # stable: ties keep ours first
-    return None
-
-
-def _one_per_article(side: list[Found]) -> list[Found]:
-    seen: dict[str, Found] = {}
-    for f in side:
-        seen.setdefault(_article(f), f)
-    return list(seen.values())[:MAX_QUOTES]
+        return compose(question, kept, lang, best.probability, bool(doubted))
 
 
 def further_quotes(found: list, best, second: float, given: Callable[[Any], bool],
@@ -260,40 +199,10 @@ def closeness(candidate: Candidate, default: float = 0.0) -> float:
     return default
 
 
-def same_answer(a: str, b: str) -> bool:
-    """Two spans name the same thing: the same words, the same numbers, or the same names
-    (compared across scripts: Омуралиев / Omuraliev)."""
-    return _Answer(a).names(_Answer(b))
-
-
-def mentioned(answer: str, text: str) -> bool:
-    """``text`` mentions ``answer``: its numbers, its names (across scripts) or its words."""
-    a, t = _Answer(answer), _Answer(text)
-    return bool((a.numbers and a.numbers <= t.numbers) or a.words in t.words or (
-        a.keys and all(t.index.has(k) for k in a.keys)))
-
-
-class _Answer:
-    """A span's text as ``same_answer`` compares it (its words, numbers and name keys)."""
-
-    def __init__(self, text: str):
-        self.words = " ".join(text.casefold().split())
-        self.numbers = Q.numbers(text)
-        self.keys = name_keys(text)
-        self.index = NameIndex(self.keys)
-
-    def names(self, other: _Answer) -> bool:
-        """This span names what ``other`` names (every name of this one is in ``other``)."""
-        if self.words == other.words or (self.numbers and self.numbers == other.numbers):
-            return True
-        return bool(self.keys) and bool(other.keys) and all(
-            other.index.has(k) for k in self.keys)
-
-
 def pools(texts: list[str]) -> list[list[int]]:
     """For each span, the spans naming the same answer (itself included; either way round,
     so "Babayev" and "Sahil Babayev" pool)."""
-    answers = [_Answer(t) for t in texts]
+    answers = [Named(t) for t in texts]
     return [[j for j, b in enumerate(answers) if j == i or a.names(b) or b.names(a)]
             for i, a in enumerate(answers)]
 
@@ -313,45 +222,24 @@ def support(texts: list[str], margins: list[float], temperature: float,
     return out
 
 
-def compose(question: str, kept: list[Found], lang: str | None, confidence: float) -> Answer:
-    """"<short answer> [1]. <its sentence> [1] <further sentence> [2] ..."."""
+def compose(question: str, kept: list[Found], lang: str | None, confidence: float,
+            doubted: bool = False) -> Answer:
+    """"<short answer> [1]. <its sentence> [1] <further sentence> [2] ...". ``doubted`` (only
+    suspect sentences state it, none disputes it): no short answer, the quotes, a notice,
+    and a confidence of at most one half."""
     citations = [Citation.of(n, f.candidate.chunk, f.sentence[0], f.sentence[1],
                              round(f.probability, 4)) for n, f in enumerate(kept, start=1)]
     best = kept[0]
-    short = best.text
-    parts = [f"{short} {marker(1)}."] + [f"{f.sentence_text} {marker(n)}"
-                                         for n, f in enumerate(kept, start=1)]
+    short = None if doubted else best.text
+    parts = [f"{short} {marker(1)}."] * (not doubted) + [
+        f"{f.sentence_text} {marker(n)}" for n, f in enumerate(kept, start=1)]
     return Answer(question, " ".join(parts), citations, True, lang=lang,
-                  confidence=round(confidence, 3), short_answer=short,
-                  short_answer_span={"n": 1, "doc_id": best.candidate.chunk.article_id,
-                                     "start": best.start, "end": best.end})
-
-
-def compose_disagreement(question: str, sides: list[list[Found]], lang: str | None,
-                         confidence: float) -> Answer:
-    """"Sources disagree: [1] says X; [2], [3] say Y. <sentence> [1] <sentence> [2] ...".
-    The short answer is the side more articles name; with as many on each side, none (the
-    answer does not pick one). The confidence is at most the majority's share of articles."""
-    kept = [f for side in sides for f in side]
-    citations = [Citation.of(n, f.candidate.chunk, f.sentence[0], f.sentence[1],
-                             round(f.probability, 4)) for n, f in enumerate(kept, start=1)]
-    parts, n = [], 1
-    for side in sides:
-        refs = ", ".join(marker(i) for i in range(n, n + len(side)))
-        parts.append(say("side_one" if len(side) == 1 else "side_many", lang, refs=refs,
-                         x=side[0].text))
-        n += len(side)
-    head = f"{say('disagree', lang)} {'; '.join(parts)}."
-    text = " ".join([head] + [f"{f.sentence_text} {marker(i)}"
-                              for i, f in enumerate(kept, start=1)])
-    share = len(sides[0]) / len(kept)
-    majority = sides[0][0] if len(sides[0]) > len(sides[1]) else None
-    span = None if majority is None else {
-        "n": 1, "doc_id": _article(majority), "start": majority.start, "end": majority.end}
-    return Answer(question, text, citations, True, lang=lang,
-                  confidence=round(min(confidence, share), 3),
-                  short_answer=None if majority is None else majority.text,
-                  short_answer_span=span)
+                  confidence=round(min(confidence, 0.5) if doubted else confidence, 3),
+                  short_answer=short, short_answer_span=None if doubted else {
+                      "n": 1, "doc_id": best.candidate.chunk.article_id, "start": best.start,
+                      "end": best.end},
+                  notice=say("doubted", lang, sources=marker(1), x=best.text) if doubted
+                  else None)
 
 
 def make_reader_answerer(config: Config) -> ReaderAnswerer:

@@ -232,8 +232,7 @@ class Assistant(Catalogue):
         """The span reader (loaded once per process) with its calibration."""
         if self._reader_answerer is None:
             self._reader_answerer = make_reader_answerer(self.config)
-            self._reader_answerer.screen = self.screen
-            self._reader_answerer.cosine = self.screen.cosine
+            self._reader_answerer.use_screen(self.screen)
         return self._reader_answerer
 
     @property
