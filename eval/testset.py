@@ -5,6 +5,8 @@ Fields: ``id`` (str), ``question`` (str), ``lang`` (ISO code of the question), `
 ``reference`` (a reference answer, for token F1) and optional ``must_mention`` (a list of
 groups, each a list of equivalent strings in any language or script; the answer or its quotes
 must contain one string of every group). Unknown fields are kept but ignored (e.g. ``note``).
+An item with ``"needs_review": true`` (a thumbs down from the chat page: no expected answer
+yet) is refused, or left out when the caller says so: scoring it would score against nothing.
 """
 
 from __future__ import annotations
@@ -80,17 +82,38 @@ def parse_item(obj: object, where: str) -> TestItem:
                     tuple(history))
 
 
-def load_testset(path: str | Path) -> list[TestItem]:
+def needs_review(obj: object) -> bool:
+    """An item still waiting for a reviewer (also the old feedback lines, which carried the
+    flag under ``feedback``)."""
+    if not isinstance(obj, dict):
+        return False
+    fb = obj.get("feedback")
+    return obj.get("needs_review") is True or (isinstance(fb, dict)
+                                                and fb.get("needs_review") is True)
+
+
+def load_testset(path: str | Path, skip_unreviewed: bool = False) -> list[TestItem]:
+    """The items of a test set; items that need review are refused (a UsageError naming
+    the first) unless ``skip_unreviewed``, which leaves them out."""
     path = Path(path)
-    items, seen = [], set()
+    items, seen, unreviewed = [], set(), []
     for n, obj in read_jsonl(path, "test set", "fix it"):
+        if needs_review(obj):
+            unreviewed.append(n)
+            continue
         item = parse_item(obj, f"line {n} of {path}")
         if item.id in seen:
             raise UsageError(f"line {n} of {path} repeats id {item.id!r}: ids must be unique.")
         seen.add(item.id)
         items.append(item)
+    if unreviewed and not skip_unreviewed:
+        raise UsageError(f"{len(unreviewed)} item(s) of {path} still need review (line "
+                         f"{unreviewed[0]} first: \"needs_review\": true, no expected answer "
+                         "yet): set answerable and expected_docs and remove needs_review, or "
+                         "pass --skip-unreviewed to leave them out.")
     if not items:
-        raise UsageError(f"test set {path} holds no questions.")
+        raise UsageError(f"test set {path} holds no questions"
+                         + (" but items that need review." if unreviewed else "."))
     return items
 
 

@@ -8,10 +8,11 @@ OpenAI-compatible chat completion so any OpenAI client or chat front-end can ask
 
 Bad input is a 4xx with ``{"error": "one sentence", "field": ...}`` (OpenAI's error shape on
 /v1); bodies over 1 MB are refused before they are read. With a login every route but the
-OpenAPI description (/docs, /openapi.json) needs ``Authorization: Bearer <the login's
-password>``; /api/health names the store by a digest, never its path. Questions share the
-page's lock for retrieval and the extractive answer, so the models are used by one request
-at a time.
+OpenAPI description (/docs, /openapi.json) and /api/health needs ``Authorization: Bearer
+<the login's password>``; without it /api/health says only "ok" and the version, with it
+(or with no login set) the counts and the store by a digest, never its path. Questions
+share the page's lock for retrieval and the extractive answer, so the models are used by
+one request at a time.
 """
 
 from __future__ import annotations
@@ -25,19 +26,21 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
+from assistant import __version__
 from assistant.engine.checks import MAX_QUESTION
 from assistant.engine.retrieval import Filters
 from assistant.engine.service import Assistant
-from corpus import AssistantError
+from corpus import AssistantError, UsageError
 from corpus.dates import check_date
+from corpus.lang import ISO_639_1
 
 from . import openai_chat
 from .output import article_dict, hits_dict
 from .via_server import store_id
 
 MAX_BODY = 1_000_000  # bytes
-_LANG = re.compile(r"^[a-z]{2,3}$")
 
 
 class ApiError(Exception):
@@ -60,14 +63,26 @@ class Question(BaseModel):
         [], max_length=50, description="Earlier questions of the conversation, oldest first.")
     mode: Literal["extractive", "llm"] | None = Field(None, description="Answer mode.")
 
+    @field_validator("question")
+    @classmethod
+    def _blank(cls, v: str) -> str:
+        if not v.strip():  # as the empty one: a 422 naming the field
+            raise PydanticCustomError("string_too_short", "the question is blank")
+        return v
+
     @field_validator("lang")
     @classmethod
     def _langs(cls, v):
+        """ISO 639-1 codes only; one no indexed article has is a refusal, not an error."""
         if v is None:
             return v
         langs = [x.strip().lower() for x in ([v] if isinstance(v, str) else v) if x.strip()]
-        if not langs or not all(_LANG.match(x) for x in langs):
-            raise ValueError("use ISO language codes such as 'en' or ['ru', 'de']")
+        if not langs:
+            raise ValueError("use ISO 639-1 language codes such as 'en' or ['ru', 'de']")
+        unknown = [x for x in langs if x not in ISO_639_1]
+        if unknown:
+            raise ValueError(f"{unknown[0]!r} is not an ISO 639-1 language code: use e.g. "
+                             "'en', 'ru', 'de', 'tr' or 'az'")
         return langs
 
     @field_validator("since", "until")
@@ -79,6 +94,14 @@ class Question(BaseModel):
             return check_date(v)
         except ValueError as exc:
             raise ValueError(str(exc)) from None
+
+    def checked(self, app: Assistant) -> Filters:
+        """The filters; an ApiError for what the body asks that this server cannot do."""
+        if self.mode == "llm" and not app.config.llm_model:
+            raise ApiError(422, "mode 'llm' needs an LLM, and this server has none: leave "
+                           "mode out (extractive answers), or start serve with llm_url and "
+                           "llm_model.", "mode")
+        return self.filters()
 
     def filters(self) -> Filters:
         if self.since and self.until and self.since > self.until:
@@ -123,7 +146,10 @@ def build_api(app: Assistant, lock: threading.Lock,
 
     @api.exception_handler(AssistantError)
     async def _user_error(request: Request, exc: AssistantError):
-        return _error(request, 400, str(exc), None)
+        # the input is checked above (422s naming a field): what is left is the store's or
+        # the corpus's state, which the client cannot fix by sending something else
+        return _error(request, 400 if isinstance(exc, UsageError) else 503,
+                      without_paths(str(exc)), None)
 
     @api.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
@@ -132,13 +158,13 @@ def build_api(app: Assistant, lock: threading.Lock,
 
     @api.post("/api/ask", dependencies=guard, summary="Answer a question with cited passages")
     def ask(q: Question) -> dict[str, Any]:
-        flt = q.filters()
+        flt = q.checked(app)
         with lock:
             return app.ask(q.question, q.k, flt, q.history, q.mode).to_dict()
 
     @api.post("/api/search", dependencies=guard, summary="Retrieve passages only")
     def search(q: Question) -> dict[str, Any]:
-        flt = q.filters()
+        flt = q.checked(app)
         with lock:
             return hits_dict(q.question, app.search(q.question, q.k, flt, q.history), None)
 
@@ -150,20 +176,35 @@ def build_api(app: Assistant, lock: threading.Lock,
                            "answer's citations or from /api/search.", "doc_id")
         return article_dict(rec, app.also_reported_in(doc_id))
 
-    @api.get("/api/health", dependencies=guard,
-             summary="Store reachable, models loaded, counts")
-    def health() -> dict[str, Any]:
+    @api.get("/api/health", summary="Up and the version; with the login (or none set) the "
+             "store's digest, counts, languages, models and mode")
+    def health(request: Request) -> dict[str, Any]:
+        try:
+            authorised(request)
+        except ApiError:
+            return {"status": "ok", "version": __version__}
         try:
             cat = app.catalogue()
             chunks = len(app.retriever.keyword)
         except AssistantError as exc:
-            return JSONResponse({"status": "error", "error": str(exc)}, status_code=503)
-        return {"status": "ok", "store": store_id(str(app.store)), "articles": len(cat),
-                "chunks": chunks, "languages": sorted({a["lang"] for a in cat if a["lang"]}),
+            return JSONResponse({"status": "error", "version": __version__,
+                                 "error": str(exc)}, status_code=503)
+        return {"status": "ok", "version": __version__, "store": store_id(str(app.store)),
+                "articles": len(cat), "chunks": chunks,
+                "languages": sorted({a["lang"] for a in cat if a["lang"]}),
                 "models": [e.name for e in app.embedders], "mode": app.config.mode}
 
     openai_chat.add_routes(api, app, lock, guard, ApiError)
     return api
+
+
+_PATH = re.compile(r"(?<![\w:/.~])(?:~|/)[^\s'\"]*/([^\s'\"/]+)")
+
+
+def without_paths(message: str) -> str:
+    """``message`` with each absolute path cut to its last part (the server's folders are
+    nobody's business): "store /srv/a/store is in use" -> "store store is in use"."""
+    return _PATH.sub(lambda m: m.group(1), message)
 
 
 def _first_problem(errors: list[dict]) -> tuple[str, str]:

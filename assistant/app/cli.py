@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from corpus.dates import check_date
 from corpus.errors import AssistantError, UsageError
+from corpus.lang import ISO_639_1
 
 from .environment import prepare_process
 
@@ -28,17 +29,6 @@ def _date(value: str) -> str:
         return check_date(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-# ISO 639-1: what the language detector and the articles' metadata give
-ISO_639_1 = set(
-    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv "
-    "cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr "
-    "ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw "
-    "ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv "
-    "ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr "
-    "ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi "
-    "yo za zh zu".split())
 
 
 def _langs(value: str) -> list[str]:
@@ -141,6 +131,8 @@ def _eval_flags(sp: argparse.ArgumentParser) -> None:
     _store_flags(sp)
     _mode_flag(sp)
     sp.add_argument("--testset", help="JSONL test set (default: eval/testsets/seed_qa.jsonl)")
+    sp.add_argument("--skip-unreviewed", action="store_true", help="leave out the items "
+                    "marked needs_review (thumbs down not yet reviewed) instead of refusing")
     sp.add_argument("--json", metavar="OUT", help="write the summary and every record as JSON")
     sp.add_argument("--report", metavar="DIR", help="write an HTML report into DIR")
     sp.add_argument("--baseline", metavar="FILE", help="compare with a saved summary; exit 5 "

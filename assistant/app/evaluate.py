@@ -88,7 +88,7 @@ class Evaluation:
 
 def evaluate(app, testset: str | Path | None = None, baseline: str | Path | None = None,
              tolerance: float | None = None, guard=lambda call: call,
-             progress: bool = True) -> Evaluation:
+             progress: bool = True, skip_unreviewed: bool = False) -> Evaluation:
     """Run a test set (default: the shipped one) on an indexed Assistant, from the state a
     fresh process has: models loaded by the same warm-up, no answer caches from questions
     asked before (a cached sentence vector differs slightly with the texts it was encoded
@@ -97,7 +97,7 @@ def evaluate(app, testset: str | Path | None = None, baseline: str | Path | None
     from eval.gate import TOLERANCE
 
     path = Path(testset or SEED)
-    items = load_testset(path)  # check the input before loading models
+    items = load_testset(path, skip_unreviewed)  # check the input before loading models
     base = load_baseline(baseline) if baseline else None
 
     def start() -> None:
@@ -131,12 +131,13 @@ def run_eval(args, cfg) -> int:
     from assistant.engine.service import Assistant
 
     testset = args.testset or SEED
-    load_testset(testset)  # check the input (and the baseline) before loading models
+    skip = args.skip_unreviewed
+    load_testset(testset, skip)  # check the input (and the baseline) before loading models
     if args.baseline:
         load_baseline(args.baseline)
     app = Assistant(cfg)
     ensure_indexed(app)
-    ev = evaluate(app, testset, args.baseline, args.tolerance)
+    ev = evaluate(app, testset, args.baseline, args.tolerance, skip_unreviewed=skip)
     print(ev.text())
     if ev.gate is not None:
         print(f"\nagainst {args.baseline} (tolerance {args.tolerance}):")

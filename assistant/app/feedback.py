@@ -1,15 +1,16 @@
 """python -m assistant feedback: the chat page's ratings -> test-set items to review.
 
 Reads ``<store>/feedback.jsonl`` (one line per thumbs up/down, written by the page through
-``conversation.feedback_record``) and writes a test set that ``eval`` loads:
+``conversation.feedback_record``) and keeps the two kinds apart:
 
-- a Like becomes an item as it stands: expected_docs = the cited articles, reference = the
-  answer without its [n] markers (a liked refusal becomes an unanswerable item);
-- a Dislike with a comment becomes an item with ``"needs_review": true``: the comment is the
-  expected fact (its ``reference``), expected_docs = the cited articles (also kept in
-  ``cited_docs``) for a reviewer to correct; a comment saying the answer is not in the corpus
-  makes it unanswerable. The rejected answer is never its reference or must_mention;
-- a Dislike without a comment says nothing to test and is skipped (counted).
+- a Like becomes a test-set item as it stands (``--out``, which ``eval`` loads):
+  expected_docs = the cited articles, reference = the answer without its [n] markers (a
+  liked refusal becomes an unanswerable item);
+- a Dislike becomes an item to review (``<out>-review.jsonl``): the question, the comment,
+  the rejected answer and its citations under ``rejected``, ``"needs_review": true`` and no
+  answerable, expected_docs or reference: what answers the question is for a reviewer to
+  say (a comment saying it is not in the corpus is pointed out in ``review_note``). ``eval``
+  refuses such items until reviewed (or leaves them out with --skip-unreviewed).
 
 Questions are deduplicated (the last rating wins). Only the feedback file is read: no store,
 no models.
@@ -26,7 +27,7 @@ from pathlib import Path
 from assistant.engine.conversation import FEEDBACK_FILE
 from corpus import UsageError
 from corpus.citations import strip_markers
-from corpus.jsonl import read_jsonl
+from corpus.jsonl import read_jsonl, write_atomic
 from eval.testset import TestItem, parse_item, write_testset
 
 DEFAULT_OUT = Path("out") / "feedback-testset.jsonl"
@@ -42,12 +43,10 @@ _NO_ANSWER = re.compile(
 @dataclass
 class Counts:
     likes: int = 0
-    dislikes: int = 0  # with a comment: items marked needs_review
-    skipped: int = 0  # dislikes without a comment
+    dislikes: int = 0  # items marked needs_review
 
     def summary(self) -> str:
-        return (f"{self.likes} likes, {self.dislikes} dislikes to review, "
-                f"{self.skipped} skipped (no comment)")
+        return f"{self.likes} likes, {self.dislikes} dislikes to review"
 
 
 def says_no_answer(comment: str) -> bool:
@@ -75,15 +74,23 @@ def read_feedback(path: str | Path) -> list[tuple[int, dict]]:
     return out
 
 
+def _shown(rec: dict, key: str):
+    """What the page showed: under ``feedback.rejected`` for a Dislike (older lines kept it
+    directly under ``feedback``)."""
+    fb = rec["feedback"]
+    return (fb.get("rejected") if isinstance(fb.get("rejected"), dict) else fb).get(key)
+
+
 def _cited_docs(rec: dict) -> list[str]:
-    cites = rec["feedback"].get("citations")
+    cites = _shown(rec, "citations")
     docs = [c.get("doc_id") for c in cites if isinstance(c, dict)] if isinstance(cites, list) \
         else rec.get("expected_docs") or []
     return [d for d in dict.fromkeys(docs) if isinstance(d, str) and d]
 
 
-def feedback_item(rec: dict, n: int) -> dict | None:
-    """The test-set item of one rating (line ``n``), or None for a Dislike without comment."""
+def feedback_item(rec: dict, n: int) -> dict:
+    """The item of one rating (line ``n``): a test-set item for a Like, an item to review
+    (``needs_review``) for a Dislike."""
     fb = rec["feedback"]
     comment = str(fb.get("comment") or "").strip()
     docs = _cited_docs(rec)
@@ -92,46 +99,47 @@ def feedback_item(rec: dict, n: int) -> dict | None:
     if fb["rating"] == "up":
         answerable = bool(rec.get("answerable", True) and docs)
         item |= {"answerable": answerable, "expected_docs": docs if answerable else []}
-        answer = fb.get("answer") if isinstance(fb.get("answer"), str) else rec.get("reference")
+        answer = _shown(rec, "answer") if isinstance(_shown(rec, "answer"), str) \
+            else rec.get("reference")
         if answerable and isinstance(answer, str) and strip_markers(answer):
             item["reference"] = strip_markers(answer)
         return item | {"needs_review": False, **({"comment": comment} if comment else {})}
-    if not comment:
-        return None
-    item |= {"answerable": False, "expected_docs": []}
-    if not docs:
-        item["review_note"] = ("the rejected answer was a refusal: if the corpus answers it, "
-                               "set answerable true and add expected_docs")
-    elif not says_no_answer(comment):
-        item |= {"answerable": True, "expected_docs": docs, "reference": comment}
-    answer = fb.get("answer")
-    return item | {"needs_review": True, "comment": comment, "cited_docs": docs,
-                   **({"rejected_answer": answer} if isinstance(answer, str) else {})}
+    note = ("the user says the corpus does not answer it: if so, set answerable false and "
+            "expected_docs []" if says_no_answer(comment) else
+            "the user rejected this answer: set answerable and expected_docs (the articles "
+            "that answer it, not those cited unless they do)")
+    answer, cites = _shown(rec, "answer"), _shown(rec, "citations")
+    return item | {"needs_review": True, "comment": comment, "review_note": note,
+                   "rejected": {"answer": answer if isinstance(answer, str) else None,
+                                "citations": cites if isinstance(cites, list) else [],
+                                "cited_docs": docs}}
 
 
-def feedback_items(lines: list[tuple[int, dict]]) -> tuple[list[TestItem], Counts]:
-    """The items of the ratings, one per question (its last rating), checked against the
-    test-set format, and what became of them."""
+def feedback_items(lines: list[tuple[int, dict]]) -> tuple[list[TestItem], list[dict], Counts]:
+    """The test-set items of the Likes (checked against the format), the items to review of
+    the Dislikes, one per question (its last rating), and how many of each."""
     last: dict[str, tuple[int, dict]] = {}
     for n, rec in lines:
         key = " ".join(rec["question"].split()).casefold()
         last.pop(key, None)  # keep the order of the last ratings
         last[key] = (n, rec)
-    items, ids, counts = [], set(), Counts()
+    items, review, ids, counts = [], [], set(), Counts()
     for n, rec in last.values():
         item = feedback_item(rec, n)
-        if item is None:
-            counts.skipped += 1
-            continue
-        if item["needs_review"]:
-            counts.dislikes += 1
-        else:
-            counts.likes += 1
         if item["id"] in ids:  # a turn rated twice under a different question: keep both
             item["id"] = f"{item['id']}-{n}"
         ids.add(item["id"])
-        items.append(parse_item(item, f"the item of line {n}"))
-    return items, counts
+        if item["needs_review"]:
+            counts.dislikes += 1
+            review.append(item)
+        else:
+            counts.likes += 1
+            items.append(parse_item(item, f"the item of line {n}"))
+    return items, review, counts
+
+
+def review_path(out: Path) -> Path:
+    return out.with_name(f"{out.stem}-review{out.suffix or '.jsonl'}")
 
 
 def write_items(items: list[TestItem], path: str | Path) -> None:
@@ -145,17 +153,28 @@ def write_items(items: list[TestItem], path: str | Path) -> None:
 
 
 def run_feedback(store: str | Path, out: str | Path | None, as_json: bool) -> int:
-    """The command: read the store's ratings, write the items, say what was written."""
-    items, counts = feedback_items(read_feedback(Path(store) / FEEDBACK_FILE))
+    """The command: read the store's ratings, write the Likes' test set and the Dislikes'
+    items to review apart, say what was written."""
+    items, review, counts = feedback_items(read_feedback(Path(store) / FEEDBACK_FILE))
     out = Path(out) if out else DEFAULT_OUT
     # with --json stdout holds only the items, one per line, and the summary goes to stderr
     say = sys.stderr if as_json else sys.stdout
-    if not items:
-        print(f"no items to write ({counts.summary()}); {out} left unchanged", file=say)
-        return 0
-    write_items(items, out)
+    wrote = []
+    if items:
+        write_items(items, out)
+        wrote.append(f"{len(items)} test items to {out}")
+    if review:
+        try:
+            write_atomic(review_path(out), "".join(json.dumps(r, ensure_ascii=False) + "\n"
+                                                   for r in review))
+        except OSError as exc:
+            raise UsageError(f"cannot write {review_path(out)} ({exc.strerror or 'error'}): "
+                             "pass a writable --out file.") from None
+        wrote.append(f"{len(review)} items to review to {review_path(out)} (eval refuses "
+                     "them until reviewed)")
     if as_json:
-        for it in items:
-            print(json.dumps(it.to_dict(), ensure_ascii=False))
-    print(f"wrote {len(items)} items to {out}: {counts.summary()}", file=say)
+        for line in [it.to_dict() for it in items] + review:
+            print(json.dumps(line, ensure_ascii=False))
+    print(f"wrote {' and '.join(wrote)}: {counts.summary()}" if wrote else
+          f"no items to write ({counts.summary()}); {out} left unchanged", file=say)
     return 0

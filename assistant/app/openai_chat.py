@@ -4,7 +4,10 @@ The last user message is the question, the earlier user messages its history (fo
 work). The reply's text is the answer with its [n] markers, then a "Sources:" list, so any
 chat front-end shows where the answer comes from; the citations also come as data in the
 extra fields ``citations`` and ``news_assistant``, which OpenAI clients ignore. Streamed, the
-answer arrives as it grows (sentence by sentence in LLM mode), the sources last.
+answer arrives as it grows (sentence by sentence in LLM mode), the sources last. ``usage``
+counts tokens with the e5 (XLM-R sentencepiece) tokenizer the product reads with: the
+prompt is every message's text, the completion the reply's text; streamed, the last chunk
+carries it when ``stream_options.include_usage`` asks, as OpenAI does.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI
@@ -46,6 +51,28 @@ class ChatRequest(BaseModel):
     model: str = Field(MODEL, description=f"Always {MODEL!r} (GET /v1/models).")
     messages: list[Message] = Field(min_length=1, max_length=200)
     stream: bool = False
+    stream_options: dict[str, Any] | None = None
+
+
+@lru_cache(maxsize=2)
+def _tokenizer(cache: Path | None):
+    from tokenizers import Tokenizer
+
+    from index.embedders.e5build import ensure_e5
+
+    tok = Tokenizer.from_file(str(ensure_e5(cache) / "tokenizer.json"))
+    tok.no_truncation()
+    return tok
+
+
+def usage(app: Assistant, messages: list[Message], reply: str) -> dict[str, int]:
+    """OpenAI's token counts, by the e5 tokenizer (no special tokens)."""
+    tok = _tokenizer(app.config.cache_dir())
+    prompt = sum(len(e.ids) for e in tok.encode_batch([m.text() for m in messages],
+                                                       add_special_tokens=False))
+    completion = len(tok.encode(reply, add_special_tokens=False).ids)
+    return {"prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": prompt + completion}
 
 
 def sources_text(ans: Answer) -> str:
@@ -91,13 +118,17 @@ def add_routes(api: FastAPI, app: Assistant, lock: threading.Lock, guard: list,
             return {"id": cid, "object": "chat.completion", "created": created, "model": MODEL,
                     "choices": [{"index": 0, "finish_reason": "stop",
                                  "message": {"role": "assistant", "content": text}}],
-                    "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-                    **extra(last)}
-        return StreamingResponse(_events(first, answers, cid, created),
+                    "usage": usage(app, req.messages, text), **extra(last)}
+        count = None
+        if (req.stream_options or {}).get("include_usage"):
+            def count(reply: str) -> dict[str, int]:
+                return usage(app, req.messages, reply)
+        return StreamingResponse(_events(first, answers, cid, created, count),
                                  media_type="text/event-stream")
 
 
-def _events(first: Answer, rest: Iterator[Answer], cid: str, created: int) -> Iterator[str]:
+def _events(first: Answer, rest: Iterator[Answer], cid: str, created: int,
+            count=None) -> Iterator[str]:
     def chunk(delta: dict, finish: str | None = None, **more) -> str:
         body = {"id": cid, "object": "chat.completion.chunk", "created": created,
                 "model": MODEL, "choices": [{"index": 0, "delta": delta,
@@ -119,4 +150,8 @@ def _events(first: Answer, rest: Iterator[Answer], cid: str, created: int) -> It
                 yield chunk({"content": piece})
     yield chunk({"content": sources_text(last)}, **extra(last))
     yield chunk({}, "stop")
+    if count is not None:  # OpenAI's usage chunk: no choices
+        body = {"id": cid, "object": "chat.completion.chunk", "created": created,
+                "model": MODEL, "choices": [], "usage": count(sent + sources_text(last))}
+        yield f"data: {json.dumps(body)}\n\n"
     yield "data: [DONE]\n\n"

@@ -10,9 +10,12 @@ from __future__ import annotations
 import ipaddress
 import sys
 import threading
+from pathlib import Path
 
 from assistant.engine.service import Assistant
 from corpus import UsageError
+
+from .via_server import announced
 
 
 def check_exposure(host: str, credentials: tuple[str, str] | None, insecure: bool) -> None:
@@ -61,4 +64,7 @@ def serve(app: Assistant, host: str, port: int, credentials: tuple[str, str] | N
     print(f"serving on http://{host}:{port}" + (" (login required)" if credentials else "")
           + f"\nAPI: http://{host}:{port}/api/ask, OpenAI-compatible /v1, docs at /docs",
           file=sys.stderr, flush=True)
-    uvicorn.run(server, host=host, port=port, log_level="warning")
+    store = app.config.store
+    store = store if "://" in store else str(Path(store).resolve())
+    with announced(app.config, store, host, port):  # `ask` finds this server on any port
+        uvicorn.run(server, host=host, port=port, log_level="warning")

@@ -1,11 +1,21 @@
 """`ask` and `search` through a `serve` already running on this machine (the way `ollama run`
 talks to its server): the models are loaded there, so a question costs a request, not a
 model load. Used only when that server reads the same store; otherwise, or when it does not
-answer at once, the command answers by itself."""
+answer at once, the command answers by itself.
+
+`serve` writes its address and pid into the store (``serve.json`` in a folder store; for a
+Chroma server store, which may live on another machine, under the cache folder by the store's
+digest), and removes it on exit; `ask` finds it there on any port, and ignores it when that
+process is gone. Without it, the configured port is tried."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from assistant.engine.config import Config
@@ -33,12 +43,66 @@ class Server:
         return r.json() if r.status_code == 200 else None
 
 
+def address_file(cfg: Config, store_name: str) -> Path:
+    """Where the `serve` of the store ``store_name`` (resolved) writes its address."""
+    if "://" not in store_name:
+        return Path(store_name) / "serve.json"
+    cache = cfg.cache_dir() or Path("~/.cache/newsqa-assistant").expanduser()
+    return cache / "servers" / f"{store_id(store_name).removeprefix('sha256:')}.json"
+
+
+@contextlib.contextmanager
+def announced(cfg: Config, store_name: str, host: str, port: int) -> Iterator[None]:
+    """While serving: the address and pid in ``address_file`` (best effort: a store this
+    process may not write to leaves `ask` on the configured port)."""
+    from corpus.jsonl import write_atomic
+
+    path = address_file(cfg, store_name)
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps({"url": f"http://{local}:{port}", "pid": os.getpid(),
+                                       "store": store_id(store_name)}) + "\n")
+    except OSError:
+        path = None
+    try:
+        yield
+    finally:
+        if path is not None and _announced_by(path) == os.getpid():
+            path.unlink(missing_ok=True)
+
+
+def _announced_by(path: Path) -> int | None:
+    try:
+        return int(json.loads(path.read_text(encoding="utf-8"))["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def announced_url(cfg: Config, store_name: str) -> str | None:
+    """The address a live `serve` of this store wrote; None when none did or it is gone."""
+    path = address_file(cfg, store_name)
+    pid = _announced_by(path)
+    if pid is None:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None  # that server is gone (killed without cleaning up)
+    except PermissionError:
+        pass  # alive, another user's
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8"))["url"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def running_server(cfg: Config, store_name: str) -> Server | None:
-    """The `serve` on this machine's configured port if it answers at once and reads
-    ``store_name`` in the same mode; else None."""
+    """The `serve` of ``store_name`` on this machine (at the address it wrote into the store,
+    else on the configured port) if it answers at once and reads that store; else None."""
     import httpx
 
-    url = f"http://127.0.0.1:{cfg.port}"
+    url = announced_url(cfg, store_name) or f"http://127.0.0.1:{cfg.port}"
     login = cfg.login()
     token = login[1] if login else None
     headers = {"authorization": f"Bearer {token}"} if token else {}

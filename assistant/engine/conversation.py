@@ -35,33 +35,28 @@ class Turn:
 
 
 def feedback_record(turn: Turn, rating: str, comment: str = "") -> dict:
-    """A line in the test-set format of ``eval`` (id, question, lang, answerable,
-    expected_docs, reference) carrying the rating: an answer rated up becomes a test question
-    as it stands, its text the reference; one rated down is marked for review (its
-    expected_docs are what was cited, which a reviewer corrects) and never takes the rejected
-    answer as reference or must_mention: that answer is only in ``feedback``."""
+    """One rating as a line of ``feedback.jsonl``. Rated up, an item in the test-set format of
+    ``eval`` as it stands (id, question, lang, answerable, expected_docs = the cited
+    articles, reference = its text). Rated down, no test-set fields at all: the question,
+    ``needs_review: true`` and, under ``feedback.rejected``, the answer and its citations,
+    which must never pass for the expected ones (``eval`` refuses such items until a
+    reviewer says what answers the question)."""
     ans = turn.answer
     docs = list(dict.fromkeys(c.article_id for c in ans.citations))
-    rec = {
-        "id": f"feedback-{turn.id}",
-        "question": turn.query,
-        "lang": ans.lang or "und",
-        "answerable": bool(ans.answerable and docs),
-        "expected_docs": docs,
-    }
-    if rating == "up" and ans.answerable and docs:
-        rec["reference"] = strip_markers(ans.text)
-    rec["feedback"] = {
-        "rating": rating,
-        "comment": comment.strip(),
-        "needs_review": rating != "up",
-        "asked_as": turn.question,
-        "filters": turn.filters,
-        "answer": ans.text,
-        "citations": [{"n": c.n, "doc_id": c.article_id, "quote": c.quote, "start": c.start,
-                       "end": c.end} for c in ans.citations],
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
+    shown = {"answer": ans.text,
+             "citations": [{"n": c.n, "doc_id": c.article_id, "quote": c.quote,
+                            "start": c.start, "end": c.end} for c in ans.citations]}
+    rec: dict = {"id": f"feedback-{turn.id}", "question": turn.query, "lang": ans.lang or "und"}
+    if rating == "up":
+        rec |= {"answerable": bool(ans.answerable and docs), "expected_docs": docs}
+        if ans.answerable and docs:
+            rec["reference"] = strip_markers(ans.text)
+    else:
+        rec["needs_review"] = True
+    rec["feedback"] = {"rating": rating, "comment": comment.strip(), "asked_as": turn.question,
+                       "filters": turn.filters,
+                       **(shown if rating == "up" else {"rejected": shown}),
+                       "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     return rec
 
 

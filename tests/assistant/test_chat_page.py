@@ -112,22 +112,22 @@ def test_feedback_lines_are_test_set_items():
     item = parse_item(up, "feedback")
     assert item.answerable and item.expected_docs == (DOC,)
     assert "[1]" not in up["reference"] and "Omuraliev" in up["reference"]
-    assert up["feedback"]["rating"] == "up" and not up["feedback"]["needs_review"]
+    assert up["feedback"]["rating"] == "up" and "needs_review" not in up
     assert up["feedback"]["citations"][0]["quote"].startswith("Kubanychbek")
     down = feedback_record(refused(), "down", " wrong: it is in the corpus ")
-    item = parse_item(down, "feedback")
-    assert not item.answerable and item.expected_docs == ()
-    assert down["feedback"]["needs_review"] and down["feedback"]["comment"] == (
+    assert down["needs_review"] is True and down["feedback"]["comment"] == (
         "wrong: it is in the corpus")
 
 
-def test_a_dislike_never_keeps_the_rejected_answer_as_reference():
+def test_a_dislike_never_keeps_the_rejected_answer_as_the_expected_one():
     down = feedback_record(answered(), "down", "it is Omuraliev's deputy")
-    item = parse_item(down, "feedback")  # still a test-set line, marked for review
-    assert item.answerable and item.expected_docs == (DOC,) and down["feedback"]["needs_review"]
-    assert "reference" not in down and "must_mention" not in down
-    assert item.reference is None and item.must_mention == ()
-    assert down["feedback"]["answer"] == answered().answer.text  # kept for the reviewer only
+    assert down["needs_review"] is True
+    assert not {"answerable", "expected_docs", "reference", "must_mention"} & set(down)
+    rejected = down["feedback"]["rejected"]  # kept for the reviewer only
+    assert rejected["answer"] == answered().answer.text
+    assert rejected["citations"][0]["doc_id"] == DOC
+    with pytest.raises(UsageError, match="lacks answerable, expected_docs"):
+        parse_item(down, "feedback")  # not a test item until reviewed
 
 
 def test_feedback_appends_whole_lines_from_many_writers(tmp_path):

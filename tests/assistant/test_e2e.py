@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -136,12 +137,15 @@ def test_serve_answers_through_the_running_app(tmp_path):
             Client(url, verbose=False).predict("Who?", api_name="/ask")
         with pytest.raises(Exception):  # noqa: B017
             Client(url, verbose=False, auth=("tester", "wrong")).predict("Who?", api_name="/ask")
-        # `ask` on this machine goes to the running server (no model load) for its store
-        env = {"ASSISTANT_PORT": url.rstrip("/").rsplit(":", 1)[1],
-               "ASSISTANT_AUTH": "tester:pa:ss"}
+        # `ask` on this machine goes to the running server (no model load) for its store,
+        # on whatever port it serves: `serve` wrote its address and pid into the store
+        announced = json.loads((tmp_path / "serve-store" / "serve.json").read_text())
+        assert announced["url"] == url.rstrip("/") and "/" not in announced["store"]
+        env = {"ASSISTANT_AUTH": "tester:pa:ss"}  # the configured port (7860) is not it
         q = "Кто возглавлял делегацию Узбекистана?"
         res = run_cli("ask", "--json", "--store", str(tmp_path / "serve-store"), q, env=env)
-        assert res.returncode == 0 and "answered by the server running at" in res.stderr
+        assert res.returncode == 0, res.stderr
+        assert f"answered by the server running at {url.rstrip('/')}" in res.stderr
         assert json.loads(res.stdout)["answerable"]
         res = run_cli("search", "--store", str(tmp_path / "serve-store"), "--no-server", q,
                       env=env)
@@ -151,6 +155,28 @@ def test_serve_answers_through_the_running_app(tmp_path):
                              api_name="/ask")
         assert out["answerable"] and any("Omuraliev" in c["quote"] or "Омуралиев" in c["quote"]
                                          for c in out["citations"])
+    assert not (tmp_path / "serve-store" / "serve.json").exists()  # removed on exit
+
+
+def test_an_address_whose_process_is_gone_is_ignored(tmp_path):
+    """A `serve` killed without cleaning up leaves its address: `ask` ignores it (the pid is
+    gone) and tries the configured port."""
+    from assistant.app.via_server import address_file, announced, announced_url
+    from assistant.engine.config import load_config
+
+    cfg = load_config(toml_path="/nonexistent", env={}, store=str(tmp_path))
+    with announced(cfg, str(tmp_path), "0.0.0.0", 7871):
+        assert announced_url(cfg, str(tmp_path)) == "http://127.0.0.1:7871"
+    assert not address_file(cfg, str(tmp_path)).exists()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    address_file(cfg, str(tmp_path)).write_text(json.dumps(
+        {"url": "http://127.0.0.1:7872", "pid": int(gone), "store": "sha256:0"}))
+    assert announced_url(cfg, str(tmp_path)) is None
+    remote = "http://chroma.example:8000"  # a server store: the address lives in the cache
+    with announced(replace(cfg, cache=str(tmp_path / "cache")), remote, "127.0.0.1", 7873):
+        assert announced_url(replace(cfg, cache=str(tmp_path / "cache")), remote) == \
+            "http://127.0.0.1:7873"
 
 
 def test_eval_report_json_and_gate(cli_store, tmp_path):

@@ -51,64 +51,73 @@ def items_of(tmp_path: Path, *records: dict):
 
 
 def test_a_like_becomes_an_item_as_it_stands(tmp_path):
-    (item,), counts = items_of(tmp_path, feedback_record(turn("Who leads the OTS?"), "up"))
-    assert (counts.likes, counts.dislikes, counts.skipped) == (1, 0, 0)
+    (item,), review, counts = items_of(tmp_path, feedback_record(turn("Who leads the OTS?"), "up"))
+    assert (counts.likes, counts.dislikes, review) == (1, 0, [])
     assert item.answerable and item.expected_docs == ("a1", "b2") and item.lang == "en"
     assert item.reference == "Kubanychbek Omuraliev leads the OTS. He met ministers in Baku."
     assert item.extra["needs_review"] is False and item.question == "Who leads the OTS?"
 
 
 def test_a_liked_refusal_is_an_unanswerable_item(tmp_path):
-    (item,), _ = items_of(tmp_path, feedback_record(turn("Mars?", answered=False), "up"))
+    (item,), _, _ = items_of(tmp_path, feedback_record(turn("Mars?", answered=False), "up"))
     assert not item.answerable and item.expected_docs == () and item.reference is None
 
 
-def test_a_dislike_with_a_comment_is_marked_for_review_with_the_comment_as_fact(tmp_path):
-    (item,), counts = items_of(tmp_path, feedback_record(
+def test_a_dislike_is_kept_apart_for_review_and_never_lends_what_it_cited(tmp_path):
+    """The rejected answer's citations are no expected_docs, its text and the comment no
+    reference; answerable is for the reviewer to say."""
+    items, (item,), counts = items_of(tmp_path, feedback_record(
         turn("Who leads the OTS?"), "down", " Kubanychbek Omuraliev, not his deputy "))
-    assert (counts.likes, counts.dislikes, counts.skipped) == (0, 1, 0)
-    assert item.extra["needs_review"] is True and item.answerable
-    assert item.reference == "Kubanychbek Omuraliev, not his deputy"
-    assert item.expected_docs == ("a1", "b2") and item.extra["cited_docs"] == ["a1", "b2"]
-    assert item.must_mention == () and "[1]" in item.extra["rejected_answer"]
+    assert (items, counts.likes, counts.dislikes) == ([], 0, 1)
+    assert item["needs_review"] is True and item["comment"] == (
+        "Kubanychbek Omuraliev, not his deputy")
+    assert not {"answerable", "expected_docs", "reference", "must_mention"} & set(item)
+    assert item["rejected"]["cited_docs"] == ["a1", "b2"] and "[1]" in item["rejected"]["answer"]
+    assert "set answerable and expected_docs" in item["review_note"]
 
 
-def test_an_old_dislike_line_never_lends_its_rejected_answer_as_reference(tmp_path):
-    old = feedback_record(turn("Who leads the OTS?"), "down", "wrong person")
-    old["reference"] = "Kubanychbek Omuraliev leads the OTS."  # as the page wrote it before
+def test_an_old_dislike_line_never_lends_its_rejected_answer_or_citations(tmp_path):
+    old = feedback_record(turn("Who leads the OTS?"), "up")  # as the page wrote a dislike before
+    old["feedback"] |= {"rating": "down", "comment": "wrong person", "needs_review": True}
     old["must_mention"] = [["Omuraliev"]]
-    (item,), _ = items_of(tmp_path, old)
-    assert item.reference == "wrong person" and item.must_mention == ()
+    _, (item,), _ = items_of(tmp_path, old)
+    assert not {"answerable", "expected_docs", "reference", "must_mention"} & set(item)
+    assert item["rejected"]["cited_docs"] == ["a1", "b2"]
 
 
 @pytest.mark.parametrize("comment", ["This is not in the corpus", "no answer in these articles",
                                      "Should have refused.", "Этого нет в корпусе"])
-def test_a_dislike_saying_there_is_no_answer_is_unanswerable(tmp_path, comment):
+def test_a_dislike_saying_there_is_no_answer_says_so_to_the_reviewer(tmp_path, comment):
     assert says_no_answer(comment)
-    (item,), _ = items_of(tmp_path, feedback_record(turn("Who leads the OTS?"), "down", comment))
-    assert not item.answerable and item.expected_docs == () and item.reference is None
-    assert item.extra["cited_docs"] == ["a1", "b2"] and item.extra["needs_review"]
+    _, (item,), _ = items_of(tmp_path, feedback_record(turn("Who leads the OTS?"), "down",
+                                                       comment))
+    assert "set answerable false" in item["review_note"] and "answerable" not in item
 
 
-def test_a_disliked_refusal_is_kept_for_review(tmp_path):
-    assert not says_no_answer("wrong: it is in the corpus")
-    (item,), _ = items_of(tmp_path, feedback_record(turn("Mars?", answered=False), "down",
-                                                    "wrong: it is in the corpus"))
-    assert not item.answerable and item.extra["needs_review"] and "review_note" in item.extra
-
-
-def test_dislikes_without_comment_are_skipped_and_the_last_rating_wins(tmp_path):
+def test_a_dislike_without_comment_is_reviewed_too_and_the_last_rating_wins(tmp_path):
     a, b, c = turn("Who leads the OTS?"), turn("Where did they meet?"), turn("Who spoke?")
-    items, counts = items_of(
+    items, review, counts = items_of(
         tmp_path,
         feedback_record(a, "up"), feedback_record(a, "down", "not his deputy"),  # a: dislike
         feedback_record(b, "down"), feedback_record(b, "up"),  # b: like
-        feedback_record(c, "up"), feedback_record(c, "down"),  # c: skipped
+        feedback_record(c, "up"), feedback_record(c, "down"),  # c: dislike, no comment
         feedback_record(turn("  who leads the   OTS? "), "down", "Omuraliev"))  # a again
-    assert (counts.likes, counts.dislikes, counts.skipped) == (1, 1, 1)
+    assert (counts.likes, counts.dislikes) == (1, 2)
     assert [(i.question, i.reference) for i in items] == [
-        ("Where did they meet?", "Kubanychbek Omuraliev leads the OTS. He met ministers in Baku."),
-        ("  who leads the   OTS? ", "Omuraliev")]
+        ("Where did they meet?", "Kubanychbek Omuraliev leads the OTS. He met ministers in Baku.")]
+    assert [(r["question"], r["comment"]) for r in review] == [
+        ("Who spoke?", ""), ("  who leads the   OTS? ", "Omuraliev")]
+
+
+def test_eval_refuses_a_test_set_with_items_to_review_unless_told_to_skip(tmp_path):
+    path = tmp_path / "feedback.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in (
+        feedback_record(turn("Who leads the OTS?"), "up"),
+        feedback_record(turn("Who spoke?"), "down", "wrong"))), encoding="utf-8")
+    with pytest.raises(UsageError, match=r"1 item\(s\) of .* still need review \(line 2 "
+                       r"first.*--skip-unreviewed"):
+        load_testset(path)
+    assert [i.question for i in load_testset(path, skip_unreviewed=True)] == ["Who leads the OTS?"]
 
 
 def test_missing_and_malformed_feedback_files_are_one_sentence_errors(tmp_path):
@@ -131,14 +140,20 @@ def test_run_writes_a_loadable_test_set_atomically(tmp_path, capsys):
                        feedback_record(turn("Who spoke?"), "down"))
     out = tmp_path / "deep" / "items.jsonl"
     assert run_feedback(store, out, as_json=False) == 0
-    assert capsys.readouterr().out == (f"wrote 2 items to {out}: 1 likes, 1 dislikes to "
-                                       "review, 1 skipped (no comment)\n")
-    assert [i.lang for i in load_testset(out)] == ["en", "de"]
-    assert [p.name for p in out.parent.iterdir()] == ["items.jsonl"]  # no temporary file left
+    review = tmp_path / "deep" / "items-review.jsonl"
+    assert capsys.readouterr().out == (
+        f"wrote 1 test items to {out} and 2 items to review to {review} (eval refuses them "
+        "until reviewed): 1 likes, 2 dislikes to review\n")
+    assert [i.lang for i in load_testset(out)] == ["en"]
+    assert [json.loads(x)["lang"] for x in review.read_text().splitlines()] == ["de", "en"]
+    with pytest.raises(UsageError, match="still need review"):
+        load_testset(review)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["items-review.jsonl",
+                                                            "items.jsonl"]  # no temporary file
     assert run_feedback(store, out, as_json=True) == 0
     printed = capsys.readouterr()
-    assert [json.loads(line)["lang"] for line in printed.out.splitlines()] == ["en", "de"]
-    assert printed.err.startswith("wrote 2 items")
+    assert [json.loads(line)["lang"] for line in printed.out.splitlines()] == ["en", "de", "en"]
+    assert printed.err.startswith("wrote 1 test items")
 
 
 @pytest.mark.e2e
@@ -163,16 +178,18 @@ def test_the_command_line_reads_a_hand_written_feedback_file(tmp_path):
     ]
     (store / FEEDBACK_FILE).write_text(
         "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
-    out = tmp_path / "review.jsonl"
+    out = tmp_path / "items.jsonl"
     res = run_cli("feedback", "--store", str(store), "--out", str(out), timeout=60)
     assert res.returncode == 0, res.stderr
-    assert res.stdout == (f"wrote 3 items to {out}: 1 likes, 2 dislikes to review, "
-                          "1 skipped (no comment)\n")
-    items = {i.id: i for i in load_testset(out)}
-    assert items["feedback-1"].reference == "Omuraliev leads the OTS."
-    assert items["feedback-2"].reference == "Джамшид Абруев"
-    assert items["feedback-2"].extra["needs_review"] and items["feedback-2"].answerable
-    assert not items["feedback-3"].answerable and items["feedback-3"].expected_docs == ()
-    res = run_cli("feedback", "--store", str(tmp_path / "nowhere"), timeout=60)
-    assert res.returncode == 2 and "Traceback" not in res.stderr
-    assert res.stderr.startswith("error: no feedback file ") and res.stderr.count("\n") == 1
+    assert res.stdout.endswith(": 1 likes, 3 dislikes to review\n")
+    (item,) = load_testset(out)
+    assert item.id == "feedback-1" and item.reference == "Omuraliev leads the OTS."
+    review = {r["id"]: r for r in map(json.loads, (tmp_path / "items-review.jsonl")
+                                      .read_text(encoding="utf-8").splitlines())}
+    assert review["feedback-2"]["comment"] == "Джамшид Абруев"
+    assert "expected_docs" not in review["feedback-2"]
+    assert review["feedback-2"]["rejected"]["cited_docs"] == ["b2"]
+    assert "set answerable false" in review["feedback-3"]["review_note"]
+    res = run_cli("eval", "--testset", str(tmp_path / "items-review.jsonl"), timeout=60)
+    assert res.returncode == 2 and "still need review" in res.stderr
+    assert "Traceback" not in res.stderr

@@ -3,8 +3,10 @@ Gradio page mounted, served by uvicorn on a free port) over the bundled index.""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -78,6 +80,7 @@ def test_json_routes_give_the_command_lines_objects(api, bundled_assistant):
 BAD = [
     ({"content": b""}, 422, "body"),
     ({"json": {"question": ""}}, 422, "question"),
+    ({"json": {"question": "   \n "}}, 422, "question"),  # blank: as the empty one
     ({"json": {"question": "x" * 100_000}}, 422, "question"),
     ({"json": {"question": 5}}, 422, "question"),
     ({"json": {"question": "Who?", "k": 0}}, 422, "k"),
@@ -85,9 +88,11 @@ BAD = [
     ({"json": {"question": "Who?", "since": "2025-13-01"}}, 422, "since"),
     ({"json": {"question": "Who?", "since": "2025-02-01", "until": "2025-01-01"}}, 422, "since"),
     ({"json": {"question": "Who?", "lang": "english"}}, 422, "lang"),
+    ({"json": {"question": "Who?", "lang": "xx"}}, 422, "lang"),  # not ISO 639-1
+    ({"json": {"question": "Who?", "lang": ["ru", "rus"]}}, 422, "lang"),
     ({"json": {"question": "Who?", "history": "not a list"}}, 422, "history"),
     ({"json": {"question": "Who?", "mode": "magic"}}, 422, "mode"),
-    ({"json": {"question": "Who?", "mode": "llm"}}, 400, None),  # no LLM configured
+    ({"json": {"question": "Who?", "mode": "llm"}}, 422, "mode"),  # no LLM configured
     ({"json": {"question": "Who?", "colour": 1}}, 422, "colour"),
     ({"json": [1, 2]}, 422, "body"),
     ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 422, "body"),
@@ -111,6 +116,26 @@ def test_bad_requests_get_a_4xx_naming_the_field(api, request_kw, status, field)
     assert httpx.get(f"{api}/api/articles/no-such-id").status_code == 404
 
 
+def test_a_language_no_article_has_is_a_refusal_not_an_error(api):
+    r = httpx.post(f"{api}/api/ask", json={"question": SG, "lang": "ja"}, timeout=60)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert not got["answerable"] and "ja" in got["answer"] and not got["citations"]
+
+
+def test_the_version_is_the_packages_and_messages_carry_no_paths():
+    import tomllib
+
+    from assistant import __version__
+    from assistant.app.api import without_paths
+
+    meta = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    assert __version__ == meta["project"]["version"]
+    said = without_paths("store /srv/news/store is in use by another 'index' run: wait.")
+    assert said == "store store is in use by another 'index' run: wait."
+    assert without_paths("see http://server:8000/api/x") == "see http://server:8000/api/x"
+
+
 def test_an_openai_client_gets_cited_answers_streamed_and_not(api):
     import openai
 
@@ -119,18 +144,23 @@ def test_an_openai_client_gets_cited_answers_streamed_and_not(api):
     r = client.chat.completions.create(model="news-assistant",
                                        messages=[{"role": "user", "content": SG}])
     text = r.choices[0].message.content
+    # tokens by the e5 tokenizer: the question is over 10, the cited reply far more
+    assert 10 < r.usage.prompt_tokens < 40 < r.usage.completion_tokens
+    assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
     assert "[1]" in text and "\n\nSources:\n[1] " in text
     cites = r.model_extra["citations"]
     assert cites and ("Omuraliev" in text or "Омуралиев" in text)
     assert r.model_extra["news_assistant"]["answerable"] is True
     stream = client.chat.completions.create(
-        model="news-assistant", stream=True,
+        model="news-assistant", stream=True, stream_options={"include_usage": True},
         messages=[{"role": "system", "content": "be brief"}, {"role": "user", "content": SG},
                   {"role": "assistant", "content": text},
                   {"role": "user", "content": "And who led the Uzbek delegation?"}])
-    pieces = [c.choices[0].delta.content for c in stream if c.choices and
+    chunks = list(stream)
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices and
               c.choices[0].delta.content]
     assert len(pieces) > 3 and "Abruyev" in "".join(pieces).split("Sources:")[0]
+    assert not chunks[-1].choices and chunks[-1].usage.completion_tokens > 10
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user",
                                                                   "content": SG}])
@@ -156,6 +186,15 @@ def test_with_a_login_every_route_needs_the_bearer_token(bundled_assistant):
         assert openai.OpenAI(base_url=f"{url}/v1", api_key="s3cret").models.list().data
         # the page itself asks for the login
         assert httpx.get(f"{url}/config").status_code in (401, 403)
+        # health: "ok" and the version to anyone, the rest with the login only
+        from assistant import __version__
+
+        anyone = httpx.get(f"{url}/api/health")
+        assert anyone.status_code == 200
+        assert anyone.json() == {"status": "ok", "version": __version__}
+        full = httpx.get(f"{url}/api/health", headers={"authorization": "Bearer s3cret"}).json()
+        assert full["articles"] == 5 and full["store"].startswith("sha256:")
+        assert "/" not in json.dumps(full)  # no path, absolute or not
     finally:
         running.stop()
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from corpus import UsageError
+
 from .helpers import (
     MARKUP_ID,
     WAIT,
@@ -130,11 +132,14 @@ def test_feedback_is_appended_as_a_test_set_line(page, server):
     rec = json.loads(lines[-1])
     assert rec["question"] == ("Which conference did the Uzbek delegation come to Azerbaijan "
                                "to attend?")
-    assert rec["feedback"]["rating"] == "down" and rec["feedback"]["needs_review"]
+    assert rec["feedback"]["rating"] == "down" and rec["needs_review"] is True
     assert rec["feedback"]["comment"] == "Right article, but name the conference in full."
-    assert rec["expected_docs"] == list(dict.fromkeys(s["doc"] for s in current_sources(page)))
-    items = load_testset(path)  # the file is a valid eval test set as written
-    assert items[-1].id == rec["id"] and items[-1].lang == "en"
+    # what the rejected answer cited is kept for the reviewer, never as the expected articles
+    assert "expected_docs" not in rec and "answerable" not in rec
+    assert list(dict.fromkeys(c["doc_id"] for c in rec["feedback"]["rejected"]["citations"])) \
+        == list(dict.fromkeys(s["doc"] for s in current_sources(page)))
+    with pytest.raises(UsageError, match="still need review"):
+        load_testset(path)  # eval refuses it as it stands
     assert page.input_value("#comment textarea") == ""
 
 

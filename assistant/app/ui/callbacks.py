@@ -167,8 +167,9 @@ class Page:
         rating = "up" if data.liked else "down"
         append_jsonl(self.feedback_path, feedback_record(turns[t], rating, comment or ""))
         note = " with your comment" if (comment or "").strip() else ""
-        return (f"Thanks: thumbs {rating} on answer {t + 1}{note} saved to "
-                f"`{html.escape(str(self.feedback_path))}`.", "")
+        return (f"Thanks: thumbs {rating} on answer {t + 1}{note} saved to the store's "
+                f"`{FEEDBACK_FILE}` (`python -m assistant feedback` turns it into a test set)"
+                ".", "")
 
     def export(self, turns: list[Turn]) -> tuple[Path, Path]:
         """The conversation as Markdown and as JSON (answers with their citations), rewritten
