@@ -11,7 +11,7 @@ Two ridge logistic models over e5 vectors: a pre-screen on the vectors the index
 (pooled from the passage), its line set by 5-fold cross-validation to pass on the 30 % of
 the ordinary sentences most like a note (a sentence costs 10 ms to encode alone), and the
 judge on the sentence encoded alone, its line at 0.5 % false alarms on the fit sentences
-(cross-validated), and a lower "suspect" line at 3 % (a claim only a suspect sentence makes
+(cross-validated), and a lower "suspect" line at 5 % (a claim only a suspect sentence makes
 is disputed by a weaker rival: ``read_answer.disagreement``).
 
 Measured on what it never saw: the planted notes of ``eval/testsets/planted/`` (65 notes in
@@ -41,7 +41,7 @@ PLANTED = {"planted": "notes.jsonl", "fresh": "fresh.jsonl", "third": "third.jso
 FIT_LANGS, ALL_LANGS = ["en", "ru", "de", "tr"], ["en", "ru", "de", "tr", "es"]
 FALSE_ALARMS = 0.005  # the line: at most this share of the fit's ordinary sentences
 RIDGE = 0.3
-SUSPECT = 0.03  # the share of ordinary sentences over the judge's lower (suspect) line
+SUSPECT = 0.05  # the share of ordinary sentences over the judge's lower (suspect) line
 PRESCREEN = 0.3  # the share of ordinary sentences the first stage (stored vectors) passes on
 NEWS = 10.0  # weight of a written news sentence against an XQuAD one
 

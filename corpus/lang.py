@@ -41,4 +41,8 @@ def lang_score(text: str) -> tuple[str | None, float]:
     result = _detector().detect(flat, model="lite", k=1)
     if not result:
         return None, 0.0
-    return str(result[0]["lang"]), float(result[0]["score"])
+    code = str(result[0]["lang"])
+    if code != "az" and ("ə" in flat or "Ə" in flat):
+        code = "az"  # of the languages answered, the schwa is Azerbaijani's alone; a short
+        # question can read as Turkish ("Kimdir bu şəxs?") or worse
+    return code, float(result[0]["score"])

@@ -241,12 +241,33 @@ def removed_lines(raw: str, text: str) -> list[str]:
     return out
 
 
+# A news agency's dateline before the first sentence: "БАКУ /Trend/ - ", "BAKU, Dec 5
+# (Reuters) - ", "ANKARA (AA) – ", "BAKU - ": capitalised words (a place, a date), then the
+# agency in slashes or brackets or nothing, then a dash or colon, then a capital letter
+_DATELINE = re.compile(r"^\s*([^\n/()]{2,50}?)\s*(/[^/\n]{1,30}/|\([^()\n]{1,30}\))?"
+                       r"\s*[-–—:]\s+(?=[^\W\d_])")
+
+
+def without_dateline(sentence: str) -> str:
+    """``sentence`` without an agency dateline in front (a title needs none); as it was
+    when there is none or nothing would be left."""
+    m = _DATELINE.match(sentence)
+    if not m or not sentence[m.end()].isupper():
+        return sentence
+    words = m.group(1).replace(",", " ").replace(".", " ").split()
+    place = all(w[0].isupper() or w[0].isdigit() for w in words)
+    if not place or not (m.group(2) or all(w.isupper() for w in words if w[0].isalpha())):
+        return sentence  # a bare dateline is a place in capitals: "BAKU -", not "OTS Day -"
+    return sentence[m.end():]
+
+
 def _first_sentence(text: str, limit: int = 120) -> str:
+    """A title made from the first sentence, its dateline dropped."""
     spans = sentence_spans(text)
     if not spans:
         return ""
     s, e = spans[0]
-    sentence = text[s:e]
+    sentence = without_dateline(text[s:e])
     if len(sentence) <= limit:
         return sentence
     return sentence[:limit].rsplit(" ", 1)[0] + "…"

@@ -92,12 +92,58 @@ def passed_cell(summary: Mapping) -> str:
     return f"{passed_count(summary)}/{summary.get('questions') or 0}"
 
 
+# The product's quality targets (issue 28: what a user can trust), each (direction, target,
+# how far off is still amber): must_mention and refusal_accuracy at least, the rest at most.
+TARGETS: dict[str, tuple[str, float, float]] = {
+    "must_mention": (">=", 0.75, 0.10), "refusal_accuracy": (">=", 0.90, 0.15),
+    "false_refusal_rate": ("<=", 0.05, 0.03), "confident_wrong": ("<=", 0, 2),
+}
+
+
+def quality(summary: Mapping) -> list[tuple[str, float, str, str]]:
+    """Each target: (metric, value, "≥ 0.75", "green" | "amber" | "red")."""
+    out = []
+    for key, (way, target, slack) in TARGETS.items():
+        value = summary.get(key)
+        if value is None:
+            continue
+        off = (target - value) if way == ">=" else (value - target)
+        colour = "green" if off <= 1e-9 else "amber" if off <= slack + 1e-9 else "red"
+        shown = f"{target:g}" if key == "confident_wrong" else f"{target:.2f}"
+        out.append((key, value, f"{'≥' if way == '>=' else '≤'} {shown}", colour))
+    return out
+
+
+def quality_words(summary: Mapping) -> str:
+    """"quality against the targets: 1 of 4 met (must_mention 0.627, target ≥ 0.75: red;
+    ...)"."""
+    rows = quality(summary)
+    met = sum(c == "green" for *_, c in rows)
+    parts = [f"{k} {cell(v, k)}, target {t}: {c}" for k, v, t, c in rows]
+    return f"quality against the targets: {met} of {len(rows)} met ({'; '.join(parts)})"
+
+
 def verdict(summary: Mapping, gate: Gate | None = None) -> str:
-    """The one-line result: "48/90 passed (53 %); gate: passed against baseline.json
-    (tolerance 0.08)", or the metrics that made the gate fail."""
+    """The result in two verdicts that never share a word: "48/90 passed (53 %); quality
+    against the targets: ..." and, with a baseline, the regression gate's line."""
     n, k = summary.get("questions") or 0, passed_count(summary)
-    line = f"{k}/{n} passed ({round(100 * k / n) if n else 0} %)"
-    return f"{line}; {gate.words()}" if gate is not None else line
+    line = f"{k}/{n} passed ({round(100 * k / n) if n else 0} %); {quality_words(summary)}"
+    return f"{line}\n{gate.words()}" if gate is not None else line
+
+
+def undiscriminating(summary: Mapping, articles: int) -> list[str]:
+    """The metrics that cannot tell good retrieval from bad here: hit@k and recall@k with k
+    at least the number of indexed articles (every article is in the top k)."""
+    return [key for key in summary if key.startswith(("hit@", "recall@"))
+            and key.partition("@")[2].isdigit() and int(key.partition("@")[2]) >= articles]
+
+
+def shown(summary: Mapping, key: str) -> str:
+    """One figure of a summary as the tables show it: "n/a" for a metric that cannot
+    discriminate (``undiscriminating``, kept in ``not_discriminating``)."""
+    if key in (summary.get("not_discriminating") or ()):
+        return "n/a"
+    return cell(summary.get(key), key)
 
 
 # -- why a question failed ---------------------------------------------------------------

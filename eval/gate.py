@@ -68,11 +68,13 @@ class Gate:
         return not self.regressions
 
     def words(self) -> str:
-        """"gate: passed against baseline.json (tolerance 0.08)", or what made it fail."""
+        """"regression gate: no regression against baseline.json (tolerance 0.08)", or what
+        regressed. It says nothing of quality: the baseline may be poor (see ``quality``)."""
         against = f"against {self.baseline} (tolerance {self.tolerance:g})"
         if self.passed:
-            return f"gate: passed {against}"
-        return f"gate: FAILED {against}: " + "; ".join(c.words() for c in self.regressions)
+            return f"regression gate: no regression {against}"
+        return (f"regression gate: REGRESSION {against}: "
+                + "; ".join(c.words() for c in self.regressions))
 
 
 def check(summary: dict, baseline: dict, tolerance: float = TOLERANCE,

@@ -27,8 +27,11 @@ from .explain import (
     failure_lines,
     failures,
     passed_cell,
+    passed_count,
+    quality,
     reason_counts,
     short,
+    shown,
     titles_of,
     verdict,
 )
@@ -54,8 +57,14 @@ overflow-wrap:anywhere}
 & h3{font-size:1em;font-weight:700;margin:.8em 0 .3em}
 & .ev-verdict{font-size:1.1em;padding:8px 12px;border-radius:6px;margin:8px 0;
 border-left:5px solid #777;background:#f4f4f4}
-& .ev-verdict.ev-ok{border-left-color:#2e7d32;background:#f1f8f1}
-& .ev-verdict.ev-bad{border-left-color:#c62828;background:#fff1f0}
+& .ev-gate{padding:6px 12px;border-radius:6px;margin:8px 0;border-left:5px solid #5470c6;
+background:#f3f5fb}
+& .ev-gate.ev-bad{border-left-color:#c62828;background:#fff1f0}
+& .ev-targets .ev-dot{display:inline-block;width:.8em;height:.8em;border-radius:50%;
+margin-right:6px;vertical-align:-1px}
+& .ev-green .ev-dot{background:#2e7d32}& .ev-amber .ev-dot{background:#e69500}
+& .ev-red .ev-dot{background:#c62828}
+& .ev-red td:nth-child(2){color:#c62828;font-weight:600}
 & .ev-note{margin:4px 0;color:#8a4b00}
 & .ev-scroll{overflow-x:auto;max-width:100%}
 & table{border-collapse:collapse;margin:6px 0 12px;font-size:.9em;width:auto}
@@ -99,7 +108,7 @@ def text_table(summary: Mapping, per_lang: Mapping) -> str:
     scopes = _scopes(summary, per_lang)
     lines = [f"{'metric':20s}" + "".join(f"{s:>8s}" for s, _ in scopes)]
     for c in columns(summary):
-        lines.append(f"{c:20s}" + "".join(f"{cell(summ.get(c), c):>8s}" for _, summ in scopes))
+        lines.append(f"{c:20s}" + "".join(f"{shown(summ, c):>8s}" for _, summ in scopes))
     return "\n".join(lines)
 
 
@@ -109,8 +118,8 @@ def text_report(summary: Mapping, per_lang: Mapping, records: Sequence[Record],
     """What the command prints: every metric, the verdict line, the first failures with
     their reasons (the figures of ``report_body``)."""
     titles = titles_of(records, titles)
-    return "\n".join([text_table(summary, per_lang), "", verdict(summary, gate),
-                      *failure_lines(records, titles, limit)])
+    return "\n".join([text_table(summary, per_lang), *failure_lines(records, titles, limit),
+                      "", verdict(summary, gate)])
 
 
 # -- HTML ----------------------------------------------------------------------------------
@@ -125,7 +134,7 @@ def headline_html(summary: Mapping, per_lang: Mapping) -> str:
     head = "".join(f"<th class='ev-right'>{_e(s)}</th>" for s, _ in scopes)
     body = "".join(
         f"<tr><th title='{_e(GLOSSARY.get(c, ''))}'>{_e(c)}</th>"
-        + "".join(f"<td class='num'>{cell(s.get(c), c)}</td>" for _, s in scopes) + "</tr>"
+        + "".join(f"<td class='num'>{shown(s, c)}</td>" for _, s in scopes) + "</tr>"
         for c in columns(summary))
     return f"<table class='ev-all'><tr><th>metric</th>{head}</tr>{body}</table>"
 
@@ -136,7 +145,7 @@ def compact_html(summary: Mapping, per_lang: Mapping) -> str:
                    for k in KEY_METRICS)
     rows = "".join(
         f"<tr><th>{_e(scope)}</th>" + "".join(
-            f"<td class='num'>{passed_cell(s) if k == 'passed' else cell(s.get(k), k)}</td>"
+            f"<td class='num'>{passed_cell(s) if k == 'passed' else shown(s, k)}</td>"
             for k in KEY_METRICS) + "</tr>"
         for scope, s in _scopes(summary, per_lang))
     return ("<div class='ev-scroll'><table class='ev-compact'><tr>"
@@ -199,6 +208,29 @@ def _gate_html(gate: Gate | None) -> str:
             f"<ul>{items}</ul></details>")
 
 
+def verdicts_html(summary: Mapping, gate: Gate | None) -> str:
+    """Two verdicts, apart: quality against the targets (each metric red, amber or green),
+    and the regression gate (no colour of success: it only compares with the baseline)."""
+    n, k = summary.get("questions") or 0, passed_count(summary)
+    rows = "".join(
+        f"<tr class='ev-{c}'><th title='{_e(GLOSSARY.get(m, ''))}'>{_e(m)}</th>"
+        f"<td class='num'>{cell(v, m)}</td><td class='num'>{_e(t)}</td>"
+        f"<td><span class='ev-dot'></span>{_e(c)}</td></tr>" for m, v, t, c in quality(summary))
+    met = sum(c == "green" for *_, c in quality(summary))
+    out = (f"<p class='ev-verdict'>{k}/{n} passed ({round(100 * k / n) if n else 0} %). "
+           f"<b>Quality against the targets: {met} of {len(quality(summary))} met.</b></p>"
+           "<table class='ev-targets'><tr><th>metric</th><th class='ev-right'>value</th>"
+           f"<th class='ev-right'>target</th><th>status</th></tr>{rows}</table>")
+    if gate is not None:
+        state = "ev-gate" if gate.passed else "ev-gate ev-bad"
+        out += f"<p class='{state}'>{_e(gate.words()[0].upper() + gate.words()[1:])}</p>"
+    if summary.get("not_discriminating"):
+        out += (f"<p class='ev-note'>{_e(', '.join(summary['not_discriminating']))}: n/a, "
+                f"they cannot discriminate here (k is at least the {summary.get('articles')} "
+                "indexed articles, so every article is in the top k).</p>")
+    return out
+
+
 def report_body(summary: Mapping, per_lang: Mapping, records: Sequence[Record],
                 gate: Gate | None = None, titles: Mapping[str, str] | None = None,
                 notes: Sequence[str] = (), charts: bool = True) -> str:
@@ -207,9 +239,7 @@ def report_body(summary: Mapping, per_lang: Mapping, records: Sequence[Record],
     the passes, every metric, the baseline's changes and a glossary; the charts last."""
     titles = titles_of(records, titles)
     failed = failures(records, titles)
-    state = "" if gate is None else " ev-ok" if gate.passed else " ev-bad"
-    parts = [f"<div class='ev-report'><style>{CSS}</style>",
-             f"<p class='ev-verdict{state}'>{_e(verdict(summary, gate))}</p>"]
+    parts = [f"<div class='ev-report'><style>{CSS}</style>", verdicts_html(summary, gate)]
     parts += [f"<p class='ev-note'>⚠️ {_e(n)}</p>" for n in notes]
     parts.append(compact_html(summary, per_lang))
     counts = ", ".join(f"{k} {n}" for k, n in reason_counts(failed))

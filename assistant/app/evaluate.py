@@ -15,7 +15,7 @@ from pathlib import Path
 from corpus import AssistantError
 from corpus.jsonl import write_atomic
 from eval import Gate, Record, by_language, check, load_baseline, load_testset, run, summarize
-from eval.explain import question_rows
+from eval.explain import question_rows, undiscriminating, verdict
 from eval.report import render, report_body, text_report, write_report
 from eval.testset import SEED
 
@@ -111,7 +111,11 @@ def evaluate(app, testset: str | Path | None = None, baseline: str | Path | None
     gate = check(summary, base, tolerance, _shown(baseline)) if base is not None else None
     cat = app.catalogue()
     known = {a["id"] for a in cat}
-    return Evaluation(path, records, summary, by_language(records), gate,
+    per_lang = by_language(records)
+    for summ in (summary, *per_lang.values()):  # hit@5 with 5 articles: says nothing
+        summ["articles"] = len(cat)
+        summ["not_discriminating"] = undiscriminating(summ, len(cat))
+    return Evaluation(path, records, summary, per_lang, gate,
                       {a["id"]: a["title"] for a in cat if a.get("title")},
                       {d for it in items for d in it.expected_docs} - known)
 
@@ -146,6 +150,8 @@ def run_eval(args, cfg) -> int:
         write_atomic(args.json, ev.to_json(cfg.to_dict()))
     if args.report:
         print(f"\nreport: {write_report(args.report, ev.page())}")
+    if ev.gate is not None or args.report:  # the two verdicts end the output, apart
+        print("\n" + verdict(ev.summary, ev.gate))
     if ev.gate is not None and not ev.gate.passed:
         regressions = [c.line(judged=False) for c in ev.gate.regressions]
         raise RegressionError(

@@ -1,7 +1,8 @@
 """OpenAI's chat completion API over the assistant (model "news-assistant").
 
 The last user message is the question, the earlier user messages its history (follow-ups
-work). The reply's text is the answer with its [n] markers, then a "Sources:" list, so any
+work). The reply's text is the answer with its [n] markers, then a "Sources:" list (in the
+question's language, as every word around the answer), so any
 chat front-end shows where the answer comes from; the citations also come as data in the
 extra fields ``citations`` and ``news_assistant``, which OpenAI clients ignore. Streamed, the
 answer arrives as it grows (sentence by sentence in LLM mode), the sources last. ``usage``
@@ -27,6 +28,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.engine.model import Answer
+from assistant.engine.phrases import say
 from assistant.engine.service import Assistant
 
 MODEL = "news-assistant"
@@ -80,7 +82,7 @@ def sources_text(ans: Answer) -> str:
         return ""
     lines = [f"[{c.n}] {c.title} ({', '.join(x for x in (c.date, c.lang) if x)}), "
              f"{c.article_id}: “{c.quote}”" for c in ans.citations]
-    return "\n\nSources:\n" + "\n".join(lines)
+    return f"\n\n{say('sources', ans.lang)}:\n" + "\n".join(lines)
 
 
 def extra(ans: Answer) -> dict[str, Any]:

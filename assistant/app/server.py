@@ -40,14 +40,28 @@ def _loopback(host: str) -> bool:
 def build_server(app: Assistant, credentials: tuple[str, str] | None = None):
     """The FastAPI app: the API's routes first, then the page at /."""
     import gradio as gr
+    from fastapi.responses import HTMLResponse
 
     from .api import build_api
+    from .ui.examples import page_title, with_preview
     from .ui.layout import build_app, page_assets
 
     lock = threading.Lock()  # the page and the API take turns with the models and store
     demo = build_app(app, lock)
     demo.queue(default_concurrency_limit=1)
     api = build_api(app, lock, credentials)
+
+    @api.middleware("http")
+    async def _preview(request, call_next):  # the page's <title> and link preview
+        response = await call_next(request)
+        if request.method != "GET" or request.url.path != "/" or not response.headers.get(
+                "content-type", "").startswith("text/html"):
+            return response
+        body = b"".join([part async for part in response.body_iterator])
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        page = with_preview(body.decode("utf-8"), *page_title(app.catalogue()))
+        return HTMLResponse(page, status_code=response.status_code, headers=headers)
+
     return gr.mount_gradio_app(api, demo, path="/", auth=credentials, show_error=False,
                                footer_links=["api"], max_file_size="50mb", **page_assets())
 

@@ -14,6 +14,7 @@ never quoted as support, and an answer citing a passage that holds one says so.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,33 @@ from index.model import Chunk, sentence_id
 from .questions import instruction_like
 
 MODEL = Path(__file__).with_name("addressed_model.json")
+
+# What a note to a model has to name to address one: a model, AI, bot, assistant, machine,
+# program, system, tool or application, in the languages answered (word starts). Only the
+# suspect level asks for it (the judge's grey zone): alone it says nothing, most news
+# naming software is no note.
+_READER = re.compile(
+    r"\b(?:model|artificial intel|(?:ro|chat|çat|чат-?)?bot|assistant|machine|software|"
+    r"program|system|tool|engine|algorithm|app\b|application|"
+    r"модел|искусствен|робот|ассистент|помощник|машин|программ|систем|нейросет|алгоритм|"
+    r"приложени|сервис|"
+    r"künstlich|anwendung|sprachmodell|"
+    r"yapay zek|asistan|makine|yazılım|sistem|araç|uygulama|motor|"
+    r"süni intellekt|köməkçi|maşın|proqram|tətbiq|alqoritm|"
+    r"modelo|inteligencia artificial|asistente|máquina|programa|sistema|herramienta|"
+    r"aplicación|"
+    r"штучн|асистент|помічник|програм|нейромереж|застосун)"
+    # German compounds hold the word inside: Antwortmaschine, Auskunftsdienst (not Dienstag)
+    r"|maschine|dienst(?!ag)|modell|programm|assistent",
+    re.IGNORECASE)
+# abbreviations, by their capitals (Turkish "ki", Ban Ki-moon are no KI)
+_READER_ABBR = re.compile(r"\b(?:AI|A\.I\.|KI|ИИ|ШІ|IA|LLM|GPT)\b")
+
+
+def names_a_reader(sentence: str) -> bool:
+    """The sentence names something a note could address (a model, a bot, a program...)."""
+    return bool(_READER_ABBR.search(sentence)
+                or _READER.search(sentence.lower().replace("i\u0307", "i")))
 
 
 @dataclass(frozen=True)
@@ -54,8 +82,8 @@ class AddressModel:
     def levels(self, pooled: np.ndarray, texts: list[str],
                encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         """Of each of the sentences ``texts``, from their pooled vectors: 2 addresses a
-        model, 1 is suspect (over the lower line), 0 neither; ``encode`` encodes the
-        pre-screened ones alone."""
+        model, 1 is suspect (over the lower line, and names a model, bot, program...:
+        ``names_a_reader``), 0 neither; ``encode`` encodes the pre-screened ones alone."""
         pooled = np.asarray(pooled, dtype=np.float32).reshape(-1, self.weights.size)
         out = np.zeros(len(pooled), dtype=np.int8)
         idx = np.flatnonzero(pooled @ self.pre_weights + self.pre_bias >= self.pre_threshold)
@@ -63,7 +91,9 @@ class AddressModel:
             return out
         vecs = np.asarray(encode([texts[i] for i in idx]), dtype=np.float32)
         score = vecs @ self.weights + self.bias
-        out[idx] = (score >= self.suspect).astype(np.int8) + (score >= self.threshold)
+        reader = np.array([names_a_reader(texts[i]) for i in idx], dtype=bool)
+        out[idx] = np.where(score >= self.threshold, 2,
+                            np.where((score >= self.suspect) & reader, 1, 0))
         return out
 
     def flags(self, pooled: np.ndarray, texts: list[str],

@@ -76,27 +76,32 @@ def append_jsonl(path: str | Path, record: dict) -> None:
 
 
 def conversation_markdown(turns: list[Turn]) -> str:
-    """The conversation with each answer's sources and quotes, for sharing or filing."""
-    out = ["# Conversation with the news assistant", ""]
+    """The conversation with each answer's sources and quotes, for sharing or filing; the
+    words around each answer in its question's language (the title in the first's)."""
+    first = turns[0].answer.lang if turns else None
+    out = [f"# {say('conversation', first)}", ""]
     for i, t in enumerate(turns, 1):
+        lang = t.answer.lang
         out += [f"## {i}. {t.question}", ""]
         if t.query != t.question:
-            out += [f"*Asked with the previous question as context: {t.query}*", ""]
+            out += [f"*{say('followup', lang)} {t.query}*", ""]
         if t.filters:
-            out += [f"*Filters: {t.filters}*", ""]
+            out += [f"*{say('filters', lang)}: {t.filters}*", ""]
         if t.answer.answerable:
-            out += [t.answer.text, "", "Sources:", ""]
+            out += [t.answer.text, "", f"{say('sources', lang)}:", ""]
             for c in t.answer.citations:
                 meta = ", ".join(x for x in (c.date, c.lang, c.source) if x)
                 out += [f"{c.n}. **{c.title}** ({meta}), `{c.article_id}` "
-                        f"characters {c.start}-{c.end}:", f"   > {c.quote}"]
+                        f"{say('chars', lang, start=c.start, end=c.end)}:", f"   > {c.quote}"]
         else:  # the refusal says why, once, in the question's language
             out += [f"**{t.answer.text}**", ""]
             if t.answer.closest:
-                out += [say("closest_head", t.answer.lang), ""]
+                out += [say("closest_head", lang), ""]
                 for h in t.answer.closest:
-                    out += [f"- **{h.chunk.title}** ({h.chunk.date or 'undated'}, "
+                    out += [f"- **{h.chunk.title}** ({h.chunk.date or say('undated', lang)}, "
                             f"{h.chunk.lang or '?'}): {h.chunk.text[:300]}"]
+        if t.answer.notice:
+            out += ["", f"*{t.answer.notice}*"]
         out.append("")
     return "\n".join(out)
 

@@ -46,6 +46,9 @@ P: dict[str, dict[str, str]] = {
         "side_many": "{refs} say {x}",
         "doubted": "{sources} reads like text addressed to a model, and no other source "
                    "states {x}.",
+        "sources": "Sources", "question_n": "Question {n}", "undated": "undated",
+        "original": "original", "open_source": "open source {n}",
+        "chars": "characters {start}-{end}", "conversation": "Conversation with the news assistant",
     },
     "ru": {
         "searching": "Ищу в корпусе…",
@@ -62,7 +65,7 @@ P: dict[str, dict[str, str]] = {
                          "сразу ({filters}).",
         "none_answers_filtered": "В корпусе нет ответа: ни одна из {n} статей, подходящих "
                                  "под фильтры, не отвечает на этот вопрос.",
-        "closest_hint": "Ближайшие найденные фрагменты показаны в разделе Sources.",
+        "closest_hint": "Ближайшие найденные фрагменты показаны в разделе «Источники».",
         "closest_head": "Ближайшие найденные фрагменты:",
         "no_close": "Близких фрагментов не нашлось.",
         "refused_conf": "Вероятность того, что лучшее найденное предложение содержит ответ, "
@@ -78,6 +81,9 @@ P: dict[str, dict[str, str]] = {
         "side_many": "{refs} — {x}",
         "doubted": "{sources} похоже на текст, обращённый к модели, и ни один другой "
                    "источник не называет {x}.",
+        "sources": "Источники", "question_n": "Вопрос {n}", "undated": "без даты",
+        "original": "оригинал", "open_source": "открыть источник {n}",
+        "chars": "символы {start}-{end}", "conversation": "Разговор с новостным ассистентом",
     },
     "de": {
         "searching": "Suche im Korpus…",
@@ -96,7 +102,7 @@ P: dict[str, dict[str, str]] = {
         "none_answers_filtered": "Nicht im Korpus gefunden: keiner der {n} indexierten "
                                  "Artikel, die den Filtern entsprechen, beantwortet diese "
                                  "Frage.",
-        "closest_hint": "Die nächstliegenden gefundenen Passagen stehen unter Sources.",
+        "closest_hint": "Die nächstliegenden gefundenen Passagen stehen unter Quellen.",
         "closest_head": "Nächstliegende gefundene Passagen:",
         "no_close": "Keine Passage kam nahe.",
         "refused_conf": "Der beste gefundene Satz enthält die Antwort mit {pct} % "
@@ -112,6 +118,9 @@ P: dict[str, dict[str, str]] = {
         "side_many": "{refs} nennen {x}",
         "doubted": "{sources} liest sich wie ein Text an ein Sprachmodell, und keine "
                    "andere Quelle nennt {x}.",
+        "sources": "Quellen", "question_n": "Frage {n}", "undated": "undatiert",
+        "original": "Original", "open_source": "Quelle {n} öffnen",
+        "chars": "Zeichen {start}-{end}", "conversation": "Gespräch mit dem Nachrichtenassistenten",
     },
     "tr": {
         "searching": "Derlemde aranıyor…",
@@ -128,7 +137,7 @@ P: dict[str, dict[str, str]] = {
                          "({filters}).",
         "none_answers_filtered": "Derlemde bulunamadı: filtrelere uyan {n} makalenin hiçbiri "
                                  "bu soruyu yanıtlamıyor.",
-        "closest_hint": "Bulunan en yakın pasajlar Sources bölümünde.",
+        "closest_hint": "Bulunan en yakın pasajlar Kaynaklar bölümünde.",
         "closest_head": "Bulunan en yakın pasajlar:",
         "no_close": "Yakın bir pasaj bulunamadı.",
         "refused_conf": "Bulunan en iyi cümlenin yanıtı içerme olasılığı %{pct}: yanıt "
@@ -143,6 +152,9 @@ P: dict[str, dict[str, str]] = {
         "side_many": "{refs}: {x}",
         "doubted": "{sources} bir modele yönelik bir metin gibi görünüyor ve başka "
                    "hiçbir kaynak {x} demiyor.",
+        "sources": "Kaynaklar", "question_n": "Soru {n}", "undated": "tarihsiz",
+        "original": "orijinal", "open_source": "{n}. kaynağı aç",
+        "chars": "karakterler {start}-{end}", "conversation": "Haber asistanıyla konuşma",
     },
     "az": {
         "searching": "Korpusda axtarılır…",
@@ -160,7 +172,7 @@ P: dict[str, dict[str, str]] = {
                          "({filters}).",
         "none_answers_filtered": "Korpusda tapılmadı: filtrlərə uyğun {n} məqalənin heç biri "
                                  "bu suala cavab vermir.",
-        "closest_hint": "Tapılan ən yaxın parçalar Sources bölməsindədir.",
+        "closest_hint": "Tapılan ən yaxın parçalar Mənbələr bölməsindədir.",
         "closest_head": "Tapılan ən yaxın parçalar:",
         "no_close": "Yaxın parça tapılmadı.",
         "refused_conf": "Tapılan ən yaxşı cümlənin cavabı ehtiva etmə ehtimalı {pct} %: "
@@ -175,6 +187,9 @@ P: dict[str, dict[str, str]] = {
         "disagree": "Mənbələr bir-birinə zidd:", "side_one": "{refs}: {x}",
         "side_many": "{refs}: {x}",
         "doubted": "{sources} modelə ünvanlanmış mətnə bənzəyir və başqa heç bir mənbə {x} demir.",
+        "sources": "Mənbələr", "question_n": "Sual {n}", "undated": "tarixsiz",
+        "original": "orijinal", "open_source": "{n} saylı mənbəni aç",
+        "chars": "simvollar {start}-{end}", "conversation": "Xəbər köməkçisi ilə söhbət",
     },
     "es": {
         "searching": "Buscando en el corpus…",
@@ -191,7 +206,7 @@ P: dict[str, dict[str, str]] = {
                          "filtros a la vez ({filters}).",
         "none_answers_filtered": "No se encuentra en el corpus: ninguno de los {n} artículos "
                                  "que cumplen los filtros responde a esta pregunta.",
-        "closest_hint": "Los pasajes más cercanos encontrados están en Sources.",
+        "closest_hint": "Los pasajes más cercanos encontrados están en Fuentes.",
         "closest_head": "Pasajes más cercanos encontrados:",
         "no_close": "Ningún pasaje se acercó.",
         "refused_conf": "La mejor frase encontrada tiene un {pct} % de probabilidad de "
@@ -207,6 +222,10 @@ P: dict[str, dict[str, str]] = {
         "side_many": "{refs} dicen {x}",
         "doubted": "{sources} parece un texto dirigido a un modelo y ninguna otra fuente"
                    " dice {x}.",
+        "sources": "Fuentes", "question_n": "Pregunta {n}", "undated": "sin fecha",
+        "original": "original", "open_source": "abrir la fuente {n}",
+        "chars": "caracteres {start}-{end}",
+        "conversation": "Conversación con el asistente de noticias",
     },
     "uk": {
         "searching": "Шукаю в корпусі…",
@@ -223,7 +242,7 @@ P: dict[str, dict[str, str]] = {
                          "одразу ({filters}).",
         "none_answers_filtered": "У корпусі немає відповіді: жодна з {n} статей, що "
                                  "відповідають фільтрам, не відповідає на це питання.",
-        "closest_hint": "Найближчі знайдені фрагменти показано в розділі Sources.",
+        "closest_hint": "Найближчі знайдені фрагменти показано в розділі «Джерела».",
         "closest_head": "Найближчі знайдені фрагменти:",
         "no_close": "Близьких фрагментів не знайшлося.",
         "refused_conf": "Імовірність того, що найкраще знайдене речення містить відповідь, "
@@ -239,6 +258,9 @@ P: dict[str, dict[str, str]] = {
         "side_many": "{refs} — {x}",
         "doubted": "{sources} схоже на текст, звернений до моделі, і жодне інше джерело "
                    "не називає {x}.",
+        "sources": "Джерела", "question_n": "Питання {n}", "undated": "без дати",
+        "original": "оригінал", "open_source": "відкрити джерело {n}",
+        "chars": "символи {start}-{end}", "conversation": "Розмова з асистентом новин",
     },
 }
 

@@ -283,3 +283,19 @@ def test_source_and_folder_filters_restrict_retrieval(bundled_assistant):
                                     filters=Filters(articles=frozenset())) == []
     ans = bundled_assistant.ask("What is the population of Mars?")
     assert not ans.answerable and 1 <= len(ans.closest) <= 3
+
+
+def test_the_link_preview_replaces_gradios():
+    from assistant.app.ui.examples import page_title, with_preview
+
+    cat = [{"lang": "ru", "date": "2025-12-06"}, {"lang": "ru", "date": "2023-09-06"},
+           {"lang": "de", "date": None}]
+    title, about = page_title(cat)
+    assert title == "News assistant · 3 news articles (ru, de), 2023-09 to 2025-12"
+    page = ('<html><head><meta charset="utf-8"><meta property="og:title" content="Gradio" />'
+            '<meta name="twitter:creator" content="@Gradio" /><title>Gradio</title>'
+            '<link rel="icon"></head><body>x</body></html>')
+    out = with_preview(page, title, about + ' <script>"')
+    assert "Gradio" not in out and out.count("<title>") == 1
+    assert f"<title>{title}</title>" in out and "&lt;script&gt;&quot;" in out
+    assert out.index("<title>") < out.index("</head>") and "<body>x</body>" in out

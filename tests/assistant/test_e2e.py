@@ -200,9 +200,11 @@ def test_eval_report_json_and_gate(cli_store, tmp_path):
                   "--report", str(tmp_path / "report"), "--baseline", str(floor))
     assert res.returncode == 0, res.stderr
     assert "evaluating" in res.stderr and "refusal_accuracy" in res.stdout
-    # the verdict line, then the failures with their reasons
-    verdict = re.search(r"^(\d+)/(\d+) passed \(\d+ %\); gate: passed against .*floor.json",
-                        res.stdout, re.M)
+    # the failures with their reasons, then the two verdicts: quality against the targets,
+    # and the regression gate, the last lines
+    verdict = re.search(r"^(\d+)/(\d+) passed \(\d+ %\); quality against the targets: \d of 4 "
+                        r"met \(must_mention .*\)\nregression gate: no regression against "
+                        r".*floor.json \(tolerance 0.08\)\n\Z", res.stdout, re.M)
     assert verdict, res.stdout
     data = json.loads(out.read_text())
     assert data["summary"]["questions"] == len(data["records"]) == 2 * len(by_lang)
@@ -210,7 +212,8 @@ def test_eval_report_json_and_gate(cli_store, tmp_path):
     rec = data["records"][0]
     assert {"answer", "metrics", "passed", "ranked_docs", "latency_ms"} <= set(rec)
     page = (tmp_path / "report" / "index.html").read_text()
-    assert verdict.group(0) in page and "data:image/png;base64," in page
+    assert f"{verdict.group(1)}/{verdict.group(2)} passed" in page
+    assert "Quality against the targets" in page and "data:image/png;base64," in page
     assert int(verdict.group(1)) == sum(r["passed"] for r in data["records"])
     if int(verdict.group(1)) < int(verdict.group(2)):  # the failures, with their reasons
         assert re.search(r"^failures \(\d+\): ", res.stdout, re.M)

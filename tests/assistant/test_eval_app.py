@@ -36,6 +36,9 @@ def test_an_evaluation_does_not_depend_on_the_questions_asked_before(bundled_ass
     html, rows = page_result(again, charts=False)
     line = verdict(again.summary, again.gate)
     assert line.startswith(f"{sum(r.passed for r in again.records)}/90 passed")
-    assert line in html and line in again.text().splitlines()
+    assert all(x in again.text().splitlines() for x in line.splitlines())
+    assert "Quality against the targets" in html and again.gate.words()[1:] in html
+    # 5 articles: hit@5, hit@10 and recall@10 cannot discriminate, and say so
+    assert again.summary["not_discriminating"] == ["hit@5", "hit@10", "recall@10"]
     assert len(rows) == 90 and all(len(r) == len(QUESTION_HEADERS) for r in rows)
     assert not again.missing and not again.notes

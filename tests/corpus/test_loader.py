@@ -132,3 +132,26 @@ def test_a_feed_keeps_its_good_lines_and_stray_control_bytes_are_dropped(tmp_pat
     skipped = [(s.source, s.reason) for s in items if type(s).__name__ == "Skipped"]
     assert skipped == [("feed.jsonl (line 2)",
                         "line 2 is not valid JSON; the file's other lines were indexed")]
+
+
+@pytest.mark.parametrize(("sentence", "title"), [
+    ("БАКУ /Trend/ - В министерстве труда прошла встреча.", "В министерстве труда прошла встреча."),
+    ("BAKU, Dec 5 (Reuters) - Ministers met on Friday.", "Ministers met on Friday."),
+    ("ANKARA (AA) – Türkiye and Azerbaijan signed a plan.",
+     "Türkiye and Azerbaijan signed a plan."),
+    ("BAKU - The minister said so.", "The minister said so."),
+    # no dateline: left as it is
+    ("The ministry (MoL) - as reported - met.", "The ministry (MoL) - as reported - met."),
+    ("OTS Day - The event opened.", "OTS Day - The event opened."),
+    ("Minister Aliyev: We will cooperate.", "Minister Aliyev: We will cooperate."),
+])
+def test_a_title_from_the_first_sentence_drops_the_agency_dateline(sentence, title):
+    from corpus.loader import without_dateline
+
+    assert without_dateline(sentence) == title
+
+
+def test_the_bundled_trend_article_is_titled_without_its_dateline():
+    art = next(a for a in load_corpus(BUNDLED) if a.id == "000_f31eb0e9395e6032")
+    assert art.title.startswith("В министерстве труда и социальной защиты населения")
+    assert art.text.startswith("БАКУ /Trend/ - ")  # the text itself is kept verbatim

@@ -16,8 +16,11 @@ from eval.explain import (
     QUESTION_HEADERS,
     failures,
     kind,
+    quality,
     question_rows,
     reason_counts,
+    shown,
+    undiscriminating,
 )
 from eval.report import columns, render, report_body, text_report
 from eval.runner import HEADLINE, Record, score
@@ -106,20 +109,39 @@ def test_failures_come_most_serious_kind_first_with_counts(records):
     assert rows[-1][2:4] == ["yes", ""] and rows[1][5] == "refused"
 
 
-def test_verdict_line_with_and_without_the_gate(records):
+def test_two_verdicts_quality_against_targets_and_the_gate_apart(records):
     summary = summarize(records)
-    assert verdict(summary) == "2/6 passed (33 %)"
+    first = verdict(summary)
+    assert first.startswith("2/6 passed (33 %); quality against the targets: ")
+    assert "must_mention 0.500, target ≥ 0.75: red" in first and "\n" not in first
     same = check(summary, summary, 0.06, "eval/baseline.json")
-    assert verdict(summary, same) == ("2/6 passed (33 %); gate: passed against "
+    assert verdict(summary, same) == (f"{first}\nregression gate: no regression against "
                                       "eval/baseline.json (tolerance 0.06)")
     better = {**summary, "must_mention": 0.9, "false_refusal_rate": 0.0}
     gate = check(summary, better, 0.06, "base.json")
     assert not gate.passed and [c.metric for c in gate.regressions] == [
         "must_mention", "false_refusal_rate"]
-    line = verdict(summary, gate)
-    assert line.startswith("2/6 passed (33 %); gate: FAILED against base.json (tolerance "
+    line = verdict(summary, gate).splitlines()[1]
+    assert line.startswith("regression gate: REGRESSION against base.json (tolerance "
                            "0.06): must_mention fell 0.400 (0.900 → 0.500); ")
     assert line.endswith("; false_refusal_rate rose 0.250 (0.000 → 0.250)")
+    assert "passed" not in line  # the gate never says "passed"
+
+
+def test_each_target_is_green_amber_or_red():
+    colours = {k: c for k, _, _, c in quality({
+        "must_mention": 0.75, "refusal_accuracy": 0.80, "false_refusal_rate": 0.20,
+        "confident_wrong": 1})}
+    assert colours == {"must_mention": "green", "refusal_accuracy": "amber",
+                       "false_refusal_rate": "red", "confident_wrong": "amber"}
+
+
+def test_metrics_that_cannot_discriminate_say_so():
+    summary = {"hit@1": 0.8, "hit@5": 1.0, "hit@10": 1.0, "recall@10": 1.0, "mrr@10": 0.9}
+    assert undiscriminating(summary, 5) == ["hit@5", "hit@10", "recall@10"]
+    assert undiscriminating(summary, 100) == []
+    summary["not_discriminating"] = undiscriminating(summary, 5)
+    assert shown(summary, "hit@5") == "n/a" and shown(summary, "hit@1") == "0.800"
 
 
 def test_every_metric_shown_has_a_plain_sentence():
@@ -134,11 +156,14 @@ def test_report_reads_top_down_and_says_what_the_text_says(records):
     gate = check(summary, summary, 0.06, "eval/baseline.json")
     body = report_body(summary, per_lang, records, gate, charts=False)
     text = text_report(summary, per_lang, records, gate)
-    line = "2/6 passed (33 %); gate: passed against eval/baseline.json (tolerance 0.06)"
-    assert line in body and line in text.splitlines()
-    # the verdict, the compact table, the failures, then the passes (folded), the glossary
+    line = "regression gate: no regression against eval/baseline.json (tolerance 0.06)"
+    assert line in text.splitlines() and "Regression gate: no regression" in body
+    assert "2/6 passed (33 %). <b>Quality against the targets: 1 of 4 met.</b>" in body
+    assert "ev-ok" not in body and "<tr class='ev-red'><th" in body  # no green for the gate
+    # the verdicts, the compact table, the failures, then the passes (folded), the glossary
     order = [body.index(x) for x in (
-        line, "<table class='ev-compact'>", "Failures (4)", "id='q-un-1'", "id='q-en-2'",
+        "Quality against the targets", "Regression gate", "<table class='ev-compact'>",
+        "Failures (4)", "id='q-un-1'", "id='q-en-2'",
         "id='q-de-1'", "id='q-de-2'", "<summary>Passed (2)", "<td>en-1</td>", "<td>un-2</td>",
         "What the numbers mean")]
     assert order == sorted(order)

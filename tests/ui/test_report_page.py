@@ -72,7 +72,12 @@ def test_the_evaluation_tab_shows_the_report_of_the_command(page):
         timeout=300_000)
     head = page.inner_text("#eval-headline")
     n = int(re.search(r"(\d+)/90 passed", head)[1])
-    assert re.search(r"; gate: (passed|FAILED)", head)  # the shipped set, with its baseline
+    # two verdicts: quality against the targets (coloured), the gate against the baseline
+    assert re.search(r"Quality against the targets: \d of 4 met", head)
+    assert re.search(r"Regression gate: (no regression|REGRESSION) against", head)
+    assert page.locator(".ev-targets tr.ev-red, .ev-targets tr.ev-amber, .ev-targets "
+                        "tr.ev-green").count() == 4
+    assert "cannot discriminate here" in head  # hit@5 with 5 articles says n/a
     assert f"Failures ({90 - n})" in head
     page.evaluate("document.querySelector('.ev-verdict').scrollIntoView({block: 'start'})")
     first_screen_says_how_good_and_why(page)

@@ -7,6 +7,7 @@ bundled corpus), else one per language made from the newest articles' titles.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from html import escape
 
@@ -87,6 +88,38 @@ def overview_html(cat: list[dict]) -> str:
             f"indexed · {escape(lang_text)} · {escape(when)} · {where}. "
             "Ask in English, Russian, German, Turkish or Azerbaijani; answers quote their "
             "sources as [1], [2].</div>")
+
+
+def page_title(cat: list[dict]) -> tuple[str, str]:
+    """The page's title and link-preview description: the product and what it has read."""
+    if not cat:
+        return "News assistant", "Ask questions about news articles; answers cite passages."
+    langs = ", ".join(k for k, _ in _most(Counter(a.get("lang") or "?" for a in cat)))
+    dates = sorted(a["date"] for a in cat if a.get("date"))
+    when = f"{_month(dates[0])} to {_month(dates[-1])}" if dates else ""
+    n = f"{len(cat)} news article{'s' * (len(cat) != 1)}"
+    return (f"News assistant · {n} ({langs})" + (f", {when}" if when else ""),
+            f"Ask questions about {n} in {langs}" + (f" ({when})" if when else "")
+            + ": every answer cites the passages it rests on, or says the articles do not "
+            "answer it.")
+
+
+_PREVIEW = re.compile(r'\s*<meta\s+(?:property|name)="(?:og|twitter):[^"]*"[^>]*>'
+                      r"|\s*<title>[^<]*</title>")
+
+
+def with_preview(page: str, title: str, description: str) -> str:
+    """The page's HTML with its own <title> and link preview (Open Graph, Twitter) in place
+    of Gradio's, which name Gradio: a chat app or crawler reads them without running JS."""
+    t, d = escape(title, quote=True), escape(description, quote=True)
+    tags = (f'<title>{t}</title><meta property="og:title" content="{t}">'
+            f'<meta property="og:description" content="{d}">'
+            '<meta property="og:type" content="website">'
+            f'<meta name="twitter:card" content="summary"><meta name="twitter:title" '
+            f'content="{t}"><meta name="twitter:description" content="{d}">'
+            f'<meta name="description" content="{d}">')
+    page = _PREVIEW.sub("", page)
+    return re.sub(r"<head[^>]*>", lambda m: m.group(0) + tags, page, count=1)
 
 
 def sources_hint(options: list[str]) -> str:

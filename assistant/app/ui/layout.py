@@ -14,11 +14,12 @@ from types import SimpleNamespace
 import gradio as gr
 
 from assistant.engine.service import Assistant
+from corpus import AssistantError
 from corpus.formats import SUFFIXES
 from eval.explain import QUESTION_HEADERS
 
 from .callbacks import UPLOAD_FOLDER, Page
-from .examples import MAX_EXAMPLES
+from .examples import MAX_EXAMPLES, page_title
 
 HERE = Path(__file__).resolve().parent
 TITLE = "## News assistant"
@@ -64,7 +65,6 @@ def _chat_tab(page: Page) -> SimpleNamespace:
             comment = gr.Textbox(label="Comment (optional): type it, then rate an answer with "
                                  "its thumbs up or down", elem_id="comment", lines=1)
         with gr.Column(scale=2, min_width=300):
-            gr.Markdown("### Sources")
             sources = gr.HTML(page.sources([]), elem_id="sources")
     return SimpleNamespace(filters=f, examples=examples, chat=chat, box=box, send=send,
                            clear=clear, md=md, json=js, status=status, comment=comment,
@@ -141,7 +141,11 @@ def _wire(demo, page: Page, turns, overview, chat: SimpleNamespace, corpus: Simp
 
 def build_app(app: Assistant, lock: threading.Lock | None = None) -> gr.Blocks:
     page = Page(app, lock)
-    with gr.Blocks(title="News assistant") as demo:
+    try:
+        title = page_title(app.catalogue())[0]
+    except AssistantError:
+        title = "News assistant"
+    with gr.Blocks(title=title) as demo:
         turns = gr.State([])
         gr.Markdown(TITLE, elem_id="title")
         overview = gr.HTML(elem_id="overview")

@@ -16,7 +16,7 @@ from html import escape
 from assistant.engine.conversation import Turn
 from assistant.engine.i18n import LANG_NAMES
 from assistant.engine.model import Answer, Citation
-from assistant.engine.phrases import say
+from assistant.engine.phrases import ENDONYMS, say
 from corpus.citations import MARKER
 
 # article id -> its manifest record (title, date, lang, site, source, text, ...) or None
@@ -52,7 +52,7 @@ def answer_html(turn: Turn, t: int, shown: str | None = None, done: bool = True)
     if ans.answerable:
         body = MARKER.sub(
             lambda m: (f'<a class="cite" href="#src-{t}-{m[1]}" '
-                       f'title="open source {m[1]}">[{m[1]}]</a>'),
+                       f'title="{_attr(say("open_source", lang, n=m[1]))}">[{m[1]}]</a>'),
             _lines(text))
         parts.append(f'<div class="answer {state}">{body}</div>')
     else:
@@ -103,25 +103,30 @@ def _marked(text: str, spans: list[tuple[int, int, int]], active: int | None = N
     return "".join(out)
 
 
-def _meta(rec: dict | None, c: Citation | None = None) -> str:
+def _meta(rec: dict | None, c: Citation | None = None, said: str | None = None) -> str:
+    """Date, language and site of a source; "undated" in ``said``, the answer's language."""
     rec = rec or {}
-    date = (c.date if c else None) or rec.get("date") or "undated"
+    date = (c.date if c else None) or rec.get("date") or say("undated", said)
     lang = (c.lang if c else None) or rec.get("lang") or "?"
     where = rec.get("site") or rec.get("source") or (c.source if c else "")
-    bits = [date, f"{LANG_NAMES.get(lang, lang)} ({lang})", where]
+    # the source's language by its own name (русский, Deutsch): no answer's language's word
+    bits = [date, f"{ENDONYMS.get(lang) or LANG_NAMES.get(lang, lang)} ({lang})", where]
     return " · ".join(escape(b) for b in bits if b)
 
 
-def _article_block(t: int, doc: str, rec: dict | None, spans: list[tuple[int, int, int]]) -> str:
+def _article_block(t: int, doc: str, rec: dict | None, spans: list[tuple[int, int, int]],
+                   said: str | None) -> str:
     """A whole article, hidden until the page script opens it."""
     if rec is None:
         return ""
     url = rec.get("url") or ""
-    link = (f' · <a href="{_attr(url)}" target="_blank" rel="noopener noreferrer">original</a>'
+    link = (f' · <a href="{_attr(url)}" target="_blank" rel="noopener noreferrer">'
+            f'{escape(say("original", said))}</a>'
             if url.startswith(("http://", "https://")) else "")
     return (f'<div class="article-full" hidden data-turn="{t}" data-doc="{_attr(doc)}">'
             f'<h3 class="article-title">{escape(rec.get("title") or doc)}</h3>'
-            f'<div class="meta">{_meta(rec)} · <code>{escape(doc)}</code>{link}</div>'
+            f'<div class="meta">{_meta(rec, None, said)} · <code>{escape(doc)}</code>{link}'
+            "</div>"
             f'<div class="article-text">{_marked(rec.get("text") or "", spans)}</div></div>')
 
 
@@ -138,17 +143,20 @@ def sources_html(turns: list[Turn], article: ArticleLookup, chunk: ChunkLookup,
     """The sources panel: the last turn's sources (only those whose marker has been streamed
     when ``upto`` is given), earlier turns folded away, each with its articles embedded."""
     if not turns:
-        return ('<div class="sources-empty">Sources of the answer appear here: the passage '
-                "each [n] quotes, highlighted. Click one to read the whole article.</div>")
-    blocks = []
+        return ('<h3 class="sources-head">Sources</h3><div class="sources-empty">Sources of '
+                "the answer appear here: the passage each [n] quotes, highlighted. Click one "
+                "to read the whole article.</div>")
+    # the panel's name in the language of the answer it shows
+    blocks = [f'<h3 class="sources-head">{escape(say("sources", turns[-1].answer.lang))}</h3>']
     for t in range(len(turns) - 1, -1, -1):
         body = _turn_sources(turns[t], t, article, chunk,
                              upto if t == len(turns) - 1 else None)
         if t == len(turns) - 1:
             blocks.append(f'<div class="turn-sources current" data-turn="{t}">{body}</div>')
         else:
-            blocks.append(f'<details class="turn-sources" data-turn="{t}"><summary>Question '
-                          f"{t + 1}: {escape(turns[t].question[:80])}</summary>{body}</details>")
+            asked = escape(say("question_n", turns[t].answer.lang, n=t + 1))
+            blocks.append(f'<details class="turn-sources" data-turn="{t}"><summary>{asked}: '
+                          f"{escape(turns[t].question[:80])}</summary>{body}</details>")
     return "".join(blocks)
 
 
@@ -176,7 +184,8 @@ def _turn_sources(turn: Turn, t: int, article: ArticleLookup, chunk: ChunkLookup
                 f'<div class="src closest" tabindex="0" role="button" data-turn="{t}" '
                 f'data-doc="{_attr(doc)}" data-lang="{_attr(h.chunk.lang or "")}" '
                 f'data-date="{_attr(h.chunk.date or "")}"><div class="src-head"><b>'
-                f"{escape(h.chunk.title)}</b></div><div class=\"meta\">{_meta(rec)}</div>"
+                f"{escape(h.chunk.title)}</b></div><div class=\"meta\">{_meta(rec, None, ans.lang)}"
+                "</div>"
                 f'<div class="passage">{escape(h.chunk.text)}</div></div>')
     for c in ans.citations:
         if upto is not None and c.n > upto:
@@ -192,8 +201,8 @@ def _turn_sources(turn: Turn, t: int, article: ArticleLookup, chunk: ChunkLookup
                 links.append(
                     f'<a class="also-link" href="#" data-turn="{t}" '
                     f'data-doc="{_attr(o["doc_id"])}">{escape(o.get("title") or o["doc_id"])}'
-                    f' ({escape(o.get("lang") or "?")}, {escape(o.get("date") or "undated")})'
-                    "</a>")
+                    f' ({escape(o.get("lang") or "?")}, '
+                    f'{escape(o.get("date") or say("undated", ans.lang))})</a>')
             also = (f'<div class="also">{escape(say("also", ans.lang))} '
                     f'{"; ".join(links)}</div>')
         items.append(
@@ -202,9 +211,10 @@ def _turn_sources(turn: Turn, t: int, article: ArticleLookup, chunk: ChunkLookup
             f'data-lang="{_attr(c.lang or "")}" data-date="{_attr(c.date or "")}">'
             f'<div class="src-head"><span class="num">[{c.n}]</span> '
             f"<b>{escape(c.title)}</b></div>"
-            f'<div class="meta">{_meta(rec, c)}</div>'
+            f'<div class="meta">{_meta(rec, c, ans.lang)}</div>'
             f'<div class="passage">{_passage(c, rec, chunk(c.chunk_id))}</div>{also}</div>')
-    arts = "".join(_article_block(t, doc, records.get(doc), s) for doc, s in spans.items())
+    arts = "".join(_article_block(t, doc, records.get(doc), s, ans.lang)
+                   for doc, s in spans.items())
     return "".join(items) + arts
 
 
