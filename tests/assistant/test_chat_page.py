@@ -299,3 +299,14 @@ def test_the_link_preview_replaces_gradios():
     assert "Gradio" not in out and out.count("<title>") == 1
     assert f"<title>{title}</title>" in out and "&lt;script&gt;&quot;" in out
     assert out.index("<title>") < out.index("</head>") and "<body>x</body>" in out
+
+
+def test_the_corpus_tab_names_its_folders_without_the_servers_paths():
+    from assistant.app.ui.render import corpus_html
+
+    cat = [{"lang": "ru", "date": "2025-12-06", "n_chunks": 3}]
+    shown = corpus_html(cat, "2026-12-06 07:00:00", "/srv/news/articles", "/srv/news/store/")
+    assert "<code>articles</code>" in shown and "<code>store</code>" in shown
+    assert "/srv" not in shown
+    remote = corpus_html(cat, "now", "/srv/news/articles", "http://chroma:8000")
+    assert "<code>http://chroma:8000</code>" in remote

@@ -117,7 +117,7 @@ def test_only_the_pre_screened_sentences_are_encoded_and_judged():
 
 def test_a_claim_only_a_suspect_sentence_makes_yields_to_a_weaker_older_rival():
     """A later article whose only statement of the answer reads like a note to a model (the
-    screen's lower line) is disputed by a rival a fifth as likely, of any date; the notice
+    screen's lower line) is disputed by a rival a tenth as likely, of any date; the notice
     names it. Not suspect, the same answer stands (a later article reports a change)."""
     later = chunk("p", P.text, date="2026-03-01")
     start = P.text.index("The Secretary")
@@ -133,9 +133,9 @@ def test_a_claim_only_a_suspect_sentence_makes_yields_to_a_weaker_older_rival():
     assert doubted.text.startswith("Sources disagree: [1] says Murat Kaya; [2] says "
                                    "Kubanychbek Omuraliev.")
     assert doubted.notice.startswith("[1] reads like text addressed to a model")
-    # p .12 against .95: no dispute, yet a claim only suspect sentences make is no short
-    # answer: quoted, with the notice, at most an even chance
-    far = ask([later, K1], [6.0, 1.0], cal=cal, suspect=suspect)
+    # a rival under the line: no dispute, yet a claim only suspect sentences make is no
+    # short answer: quoted, with the notice, at most an even chance
+    far = ask([later, K1], [6.0, 0.5], cal=cal, suspect=suspect)
     assert far.short_answer is None and far.short_answer_span is None
     assert far.text == "The Secretary-General of the Organization of Turkic States is Murat "\
                        "Kaya. [1]"

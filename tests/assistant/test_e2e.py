@@ -213,7 +213,7 @@ def test_eval_report_json_and_gate(cli_store, tmp_path):
     assert {"answer", "metrics", "passed", "ranked_docs", "latency_ms"} <= set(rec)
     page = (tmp_path / "report" / "index.html").read_text()
     assert f"{verdict.group(1)}/{verdict.group(2)} passed" in page
-    assert "Quality against the targets" in page and "data:image/png;base64," in page
+    assert "Quality against the targets" in page and "data:image/svg+xml;base64," in page
     assert int(verdict.group(1)) == sum(r["passed"] for r in data["records"])
     if int(verdict.group(1)) < int(verdict.group(2)):  # the failures, with their reasons
         assert re.search(r"^failures \(\d+\): ", res.stdout, re.M)

@@ -127,7 +127,7 @@ def test_report_is_self_contained_and_escapes(tmp_path):
     rec = Record(item, ans, ["a"], 12.0, score(item, ans, ["a"], texts))
     page = render(summarize([rec]), by_language([rec]), [rec], "T")
     assert "<script>alert" not in page and "&lt;script&gt;" in page
-    assert "<img src=x" not in page and page.count("data:image/png;base64,") == 3
+    assert "<img src=x" not in page and page.count("data:image/svg+xml;base64,") == 3
 
 
 def test_any_system_that_speaks_the_answer_contract_can_be_scored():

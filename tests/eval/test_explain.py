@@ -182,7 +182,7 @@ def test_the_report_page_fits_a_phone_and_its_chart_titles_match_the_table(recor
     summary = summarize(records)
     page = render(summary, by_language(records), records, "T <x>")
     assert "width=device-width, initial-scale=1" in page and "T &lt;x&gt;" in page
-    assert page.count("data:image/png;base64,") == 3  # key metrics, latency, reliability
+    assert page.count("data:image/svg+xml;base64,") == 3  # key metrics, latency, reliability
     # nearest-rank percentiles, as in the table: 6 latencies, p50 is the 3rd, p95 the 6th
     assert latency_title(summary) == "Latency per question (p50 40 ms, p95 70 ms)"
     assert "Latency per question (p50 40 ms, p95 70 ms)" in page
@@ -202,3 +202,23 @@ def test_confidence_is_checked_against_the_share_answered_right(records):
     assert bins[(0.8, 1.0)] == (2, 0.5)  # one right at 0.9, one wrong at 0.85
     assert bins[(0.0, 0.2)] == (0, None)  # the refusal at 0.1 is not an answer
     assert summarize(records)["confident_wrong"] == 1
+
+
+def test_the_charts_scale_to_a_phone_and_draw_a_zero_as_zero(records):
+    """SVG with text as text: about 500 px wide (370 on a phone, labels at 10 pt stay over
+    8 px), every bar labelled, so a 0 is drawn as "0.00" and an undefined value as "–"."""
+    import base64
+    import re
+
+    from eval.charts import charts
+
+    summary, per_lang = summarize(records), by_language(records)
+    per_lang["de"]["citation_precision"] = 0.0
+    per_lang["en"]["refusal_accuracy"] = None
+    (name, uri), *_ = charts(summary, per_lang, records)
+    svg = base64.b64decode(uri.split(",", 1)[1]).decode()
+    width = float(re.search(r'<svg[^>]* width="([\d.]+)pt"', svg)[1])
+    assert 300 < width * 96 / 72 < 560  # px at 96 dpi: fits a desktop column, scales down
+    labels = re.findall(r">([^<>]+)</text>", svg)
+    assert "0.00" in labels and "–" in labels and "must mention" in labels
+    assert re.search(r"font-size: ?(1[0-9](\.\d+)?|9(\.\d+)?)px", svg)  # text, not paths

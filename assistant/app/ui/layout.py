@@ -45,8 +45,9 @@ def _chat_tab(page: Page) -> SimpleNamespace:
                 examples = [gr.Button("", size="sm", visible=False, min_width=120,
                                       elem_classes="example") for _ in range(MAX_EXAMPLES)]
             f = _filters()
+            # autoscroll off: page.js shows each new answer's first line instead
             chat = gr.Chatbot(label="Conversation", height=460, elem_id="chat",
-                              sanitize_html=True, buttons=["copy"],
+                              sanitize_html=True, buttons=["copy"], autoscroll=False,
                               feedback_options=("Like", "Dislike"),
                               placeholder="Ask a question below, or click an example above; "
                                           "answers cite their sources as [1], [2] …")
@@ -80,8 +81,11 @@ def _corpus_tab() -> SimpleNamespace:
                     f"{UPLOAD_FOLDER}/ in the corpus and are indexed at once",
                     file_count="multiple", file_types=list(SUFFIXES), elem_id="upload")
     upload = gr.Button("Add to the corpus and index", elem_id="upload-btn")
+    # fits 1280 px: titles wrap in the widest column, the rest narrow (page.css); on a
+    # phone the table keeps a readable width and scrolls sideways, with a visible bar
     articles = gr.Dataframe(headers=["id", "title", "lang", "date", "site", "source",
                                      "chunks"], interactive=False, wrap=True,
+                            column_widths=["17%", "35%", "6%", "11%", "10%", "14%", "7%"],
                             elem_id="articles")
     return SimpleNamespace(summary=summary, reindex=reindex, status=status, files=files,
                            upload=upload, articles=articles)

@@ -218,6 +218,10 @@ def _turn_sources(turn: Turn, t: int, article: ArticleLookup, chunk: ChunkLookup
     return "".join(items) + arts
 
 
+def _name(folder: str) -> str:
+    return folder.rstrip("/").rsplit("/", 1)[-1] or folder
+
+
 def corpus_html(cat: list[dict], indexed_at: str, corpus: str, store: str) -> str:
     """The Corpus tab's summary: counts, when indexed, where, and articles by language and
     month."""
@@ -230,6 +234,9 @@ def corpus_html(cat: list[dict], indexed_at: str, corpus: str, store: str) -> st
                    f"({escape(k)})</td><td>{v}</td></tr>" for k, v in sorted(by_lang.items()))
     months = "".join(f"<tr><td style='text-align:left'>{escape(k)}</td><td>{v}</td></tr>"
                      for k, v in sorted(by_month.items()))
+    # the folders by name only: the server's paths are nobody's business (a URL store is
+    # shown whole, it names no folder)
+    corpus, store = _name(corpus), store if "://" in store else _name(store)
     return (f"<p><b>{len(cat)}</b> articles, <b>{chunks}</b> chunks; last indexed "
             f"<b>{escape(indexed_at)}</b>.<br>Corpus folder <code>{escape(corpus)}</code>, "
             f"store <code>{escape(store)}</code>.</p>"
