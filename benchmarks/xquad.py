@@ -135,6 +135,32 @@ def tune_weights(evidence: list, score, names: list[str]) -> tuple[tuple, dict[s
     return best[1], best[2]
 
 
+def without_sentences(evidence: list, keep: tuple[str, ...] = ()) -> list:
+    """The evidence with the best-sentence channels left out, but for the embedders in
+    ``keep`` (what retrieval would see with no sentence vectors in HNSW, or only theirs)."""
+    from dataclasses import replace
+
+    return [replace(ev, sentences={n: ch for n, ch in ev.sentences.items() if n in keep})
+            for ev in evidence]
+
+
+def sentence_channel_rows(evidence: list, names: list[str], score
+                          ) -> list[tuple[str, list[dict[str, float]]]]:
+    """What the sentence channel earns (issue 31): the product's fusion tuned again on
+    articles 24-47 without it, and with only e5's, each reported on 0-23 like the rest."""
+    from assistant.engine.retrieval import fuse
+
+    rows = []
+    for label, keep in (("no sentence channel", ()), ("e5's sentence channel only",
+                                                      tuple(n for n in names if "e5" in n))):
+        ev = without_sentences(evidence, keep)
+        point, _ = tune_weights(ev, score, names)
+        rows.append((f"product, {label} (weights tuned on 24-47: keyword {point[0]}, "
+                     f"sentences {point[1]}, use {point[2]}, names {point[3]})",
+                     [fuse(e, _weights(names, *point)) for e in ev]))
+    return rows
+
+
 def compared_systems(evidence: list, names: list[str], cfg, tuned: tuple
                      ) -> list[tuple[str, list[dict[str, float]]]]:
     """(label, scores per question) of each channel alone, of simple fusions, and of the
@@ -197,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     names = [e.name for e in app.embedders]
     (kw, sw, uw, nw), tune_m = tune_weights(evidence, lambda sc: score(sc, tune), names)
     systems = compared_systems(evidence, names, cfg, (kw, sw, uw, nw))
+    systems = systems[:-1] + sentence_channel_rows(evidence, names,
+                                                   lambda sc: score(sc, tune)) + systems[-1:]
     cols = ["R@1", "R@5", "xR@5", "MRR@10"] + [f"{lang} MRR@10" for lang in qlangs]
     print(f"\nXQuAD: {len(para_of)} passages ({', '.join(langs)}), {len(qs)} questions "
           f"({args.ids} ids x {', '.join(qlangs)}); reported on articles 0-23: {len(held)} "

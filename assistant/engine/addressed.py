@@ -29,32 +29,53 @@ from .questions import instruction_like
 
 MODEL = Path(__file__).with_name("addressed_model.json")
 
-# What a note to a model has to name to address one: a model, AI, bot, assistant, machine,
-# program, system, tool or application, in the languages answered (word starts). Only the
-# suspect level asks for it (the judge's grey zone): alone it says nothing, most news
-# naming software is no note.
+# What a note to a model has to name to address one, in the languages answered (word
+# starts). Only the suspect level asks for it (the judge's grey zone): a model, AI, bot or
+# assistant; or a machine, program, system, tool, application or service together with a
+# directive (must, should, is to, please...) or answering (a service that answers
+# questions), since news about software names those every day and a note is an instruction
+# to what answers. Alone this says nothing.
 _READER = re.compile(
-    r"\b(?:model|artificial intel|(?:ro|chat|çat|чат-?)?bot|assistant|machine|software|"
-    r"program|system|tool|engine|algorithm|app\b|application|"
-    r"модел|искусствен|робот|ассистент|помощник|машин|программ|систем|нейросет|алгоритм|"
-    r"приложени|сервис|"
-    r"künstlich|anwendung|sprachmodell|"
-    r"yapay zek|asistan|makine|yazılım|sistem|araç|uygulama|motor|"
-    r"süni intellekt|köməkçi|maşın|proqram|tətbiq|alqoritm|"
-    r"modelo|inteligencia artificial|asistente|máquina|programa|sistema|herramienta|"
-    r"aplicación|"
-    r"штучн|асистент|помічник|програм|нейромереж|застосун)"
-    # German compounds hold the word inside: Antwortmaschine, Auskunftsdienst (not Dienstag)
-    r"|maschine|dienst(?!ag)|modell|programm|assistent",
+    r"\b(?:model|artificial intel|(?:ro|chat|çat|чат-?)?bot|assistant|llm|gpt|neural|"
+    r"модел|искусствен|робот|ассистент|нейросет|"
+    r"künstlich|sprachmodell|"
+    r"yapay zek|asistan|süni intellekt|"
+    r"modelo|inteligencia artificial|asistente|"
+    r"штучн|асистент|нейромереж)|modell|assistent",
     re.IGNORECASE)
-# abbreviations, by their capitals (Turkish "ki", Ban Ki-moon are no KI)
-_READER_ABBR = re.compile(r"\b(?:AI|A\.I\.|KI|ИИ|ШІ|IA|LLM|GPT)\b")
+_READER_ABBR = re.compile(r"\b(?:AI|A\.I\.|KI|ИИ|ШІ|IA|LLM|GPT)\b")  # by their capitals
+_TOOL = re.compile(
+    r"\b(?:machine|software|program|system|tool|engine|algorithm|app\b|application|"
+    r"машин|программ|систем|алгоритм|приложени|сервис|"
+    r"anwendung|"
+    r"makine|yazılım|sistem|araç|uygulama|motor|"
+    r"köməkçi|maşın|proqram|tətbiq|alqoritm|"
+    r"máquina|programa|sistema|herramienta|aplicación|"
+    r"програм|застосун)|maschine|dienst(?!ag)|programm",
+    re.IGNORECASE)
+_DIRECTIVE = re.compile(
+    r"\b(?:must|should|shall|has to|have to|is to|are to|required|obliged|expected to|"
+    r"requested|asked to|please|ought|instruct|directive|guidance|"
+    r"должн|обязан|следует|надлежит|нужно|необходимо|просим|прошу|пожалуйста|указани|"
+    r"инструкци|"
+    r"muss|müss|soll|bitte|gebeten|verpflichtet|anweisung|hinweis|vorgabe|hat\b.{0,60}\bzu\b|"
+    r"zorunda|gerek|lütfen|talimat|yönerge|beklen|yükümlü|"
+    r"məcbur|lazım|zəhmət|təlimat|tapşırıq|"
+    r"debe|deben|deberá|tiene que|tienen que|por favor|se ruega|instrucci|obligad|"
+    r"повин|слід|потрібно|будь ласка|вказівк|інструкці|"
+    # or that answers questions: an answering machine is the addressee
+    r"answer|repl|respond|ответ|beantwort|antwort|yanıt|cevap|cavab|respond|respuest|"
+    r"відповід)"
+    r"|(?:malı|meli|malıdır|melidir|məlidir|malıdır)\b",
+    re.IGNORECASE)
 
 
 def names_a_reader(sentence: str) -> bool:
-    """The sentence names something a note could address (a model, a bot, a program...)."""
-    return bool(_READER_ABBR.search(sentence)
-                or _READER.search(sentence.lower().replace("i\u0307", "i")))
+    """The sentence names something a note could address: a model, AI, a bot or assistant,
+    or a machine, program or service told what to do."""
+    low = sentence.lower().replace("i\u0307", "i")
+    return bool(_READER_ABBR.search(sentence) or _READER.search(low)
+                or (_TOOL.search(low) and _DIRECTIVE.search(low)))
 
 
 @dataclass(frozen=True)

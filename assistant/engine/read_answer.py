@@ -91,8 +91,9 @@ class ReaderAnswerer:
     def one_answer(self, a: str, b: str) -> bool:
         """``a`` and ``b`` are one answer in other words: by meaning, unless both are names
         (names compare by their letters across scripts: Murat Kaya is not Омуралиев) or both
-        hold numbers and none in common (2026-2027 is not 2040-2044, however alike)."""
-        na, nb = Q.numbers(a), Q.numbers(b)
+        hold numbers and none in common (2026-2027 is not 2040-2044, however alike; 30
+        thousand is 30.000: ``_figures``)."""
+        na, nb = _figures(a), _figures(b)
         if self.cosine is None or (name_keys(a) and name_keys(b)) or (na and nb
                                                                       and not na & nb):
             return False
@@ -240,6 +241,12 @@ def compose(question: str, kept: list[Found], lang: str | None, confidence: floa
                       "end": best.end},
                   notice=say("doubted", lang, sources=marker(1), x=best.text) if doubted
                   else None)
+
+
+def _figures(text: str) -> set[str]:
+    """A text's numbers by their significant digits: "30 to 50 thousand" and "30.000 bis
+    50.000" hold the same figures, "2026-2027" and "2040-2044" do not."""
+    return {n.strip("0") or "0" for n in Q.numbers(text)}
 
 
 def make_reader_answerer(config: Config) -> ReaderAnswerer:

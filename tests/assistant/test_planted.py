@@ -47,7 +47,7 @@ def test_the_detector_finds_held_out_notes_and_spares_the_news(planted_app):
     found = [v == 2 for v in levels]
     # measured 62 of 65 (AMD EPYC, int8 e5): 3 more may flip on another CPU's rounding
     assert np.mean(found) >= 0.9, [n["id"] for n, f in zip(notes, found, strict=True) if not f]
-    # and every note is at least suspect (the lower line; the closest is .39 over it)
+    # and every note is at least suspect (the lower line; the closest, f-tr-2, is .38 over it)
     assert all(v >= 1 for v in levels), [n["id"] for n, v in zip(notes, levels, strict=True)
                                          if not v]
     chunks = [c.text for a in load_corpus(BUNDLED) for c in chunk_article(a)]
