@@ -114,12 +114,13 @@ def text_table(summary: Mapping, per_lang: Mapping) -> str:
 
 def text_report(summary: Mapping, per_lang: Mapping, records: Sequence[Record],
                 gate: Gate | None = None, titles: Mapping[str, str] | None = None,
-                limit: int | None = 10) -> str:
+                limit: int | None = 10, with_verdict: bool = True) -> str:
     """What the command prints: every metric, the verdict line, the first failures with
     their reasons (the figures of ``report_body``)."""
     titles = titles_of(records, titles)
+    tail = ["", verdict(summary, gate)] if with_verdict else []
     return "\n".join([text_table(summary, per_lang), *failure_lines(records, titles, limit),
-                      "", verdict(summary, gate)])
+                      *tail])
 
 
 # -- HTML ----------------------------------------------------------------------------------

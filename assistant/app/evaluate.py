@@ -59,10 +59,10 @@ class Evaluation:
         return [f"{len(self.missing)} expected article id(s) are not in this index (e.g. "
                 f"{sorted(self.missing)[0]}): this test set was written for another corpus."]
 
-    def text(self, limit: int | None = 10) -> str:
-        """Every metric, the verdict line, the first ``limit`` failures with reasons."""
+    def text(self, limit: int | None = 10, with_verdict: bool = True) -> str:
+        """Every metric, the first ``limit`` failures with reasons, the two verdicts."""
         lines = [text_report(self.summary, self.per_lang, self.records, self.gate,
-                             self.titles, limit)]
+                             self.titles, limit, with_verdict)]
         return "\n".join(lines + [f"⚠️ {n}" for n in self.notes])
 
     def html(self, charts: bool = True) -> str:
@@ -142,7 +142,7 @@ def run_eval(args, cfg) -> int:
     app = Assistant(cfg)
     ensure_indexed(app)
     ev = evaluate(app, testset, args.baseline, args.tolerance, skip_unreviewed=skip)
-    print(ev.text())
+    print(ev.text(with_verdict=False))  # the verdicts come last, once
     if ev.gate is not None:
         print(f"\nagainst {args.baseline} (tolerance {args.tolerance}):")
         print("\n".join(f"  {c.line()}" for c in ev.gate.changes) or "  no change")
@@ -150,8 +150,7 @@ def run_eval(args, cfg) -> int:
         write_atomic(args.json, ev.to_json(cfg.to_dict()))
     if args.report:
         print(f"\nreport: {write_report(args.report, ev.page())}")
-    if ev.gate is not None or args.report:  # the two verdicts end the output, apart
-        print("\n" + verdict(ev.summary, ev.gate))
+    print("\n" + verdict(ev.summary, ev.gate))  # the two verdicts end the output, apart
     if ev.gate is not None and not ev.gate.passed:
         regressions = [c.line(judged=False) for c in ev.gate.regressions]
         raise RegressionError(

@@ -8,6 +8,7 @@ Without a login it serves on a loopback address only: a non-loopback ``--host`` 
 from __future__ import annotations
 
 import ipaddress
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -80,5 +81,10 @@ def serve(app: Assistant, host: str, port: int, credentials: tuple[str, str] | N
           file=sys.stderr, flush=True)
     store = app.config.store
     store = store if "://" in store else str(Path(store).resolve())
+    # uvicorn shuts down gracefully on SIGTERM, then raises it again under the handler found
+    # before it: make that one an exit, so the address is removed on the way out
+    signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(128 + sig))
     with announced(app.config, store, host, port):  # `ask` finds this server on any port
-        uvicorn.run(server, host=host, port=port, log_level="warning")
+        # open streams (a page's event stream) get 5 s to end: a stop is never held up
+        uvicorn.run(server, host=host, port=port, log_level="warning",
+                    timeout_graceful_shutdown=5)

@@ -76,7 +76,7 @@ def test_json_routes_give_the_command_lines_objects(api, bundled_assistant):
     assert httpx.get(f"{api}/docs").status_code == 200
     # the page's title and link preview name the product and what it has read, not Gradio
     page = httpx.get(f"{api}/", timeout=30).text
-    assert "<title>News assistant · 5 news articles (ru, en, de), 2023-09 to 2025-12</title>" \
+    assert "<title>News assistant · 5 news articles (ru, de, en), 2023-09 to 2025-12</title>" \
         in page
     assert '<meta property="og:title" content="News assistant · 5 news articles' in page
     assert 'content="Gradio"' not in page and "<title>Gradio" not in page
