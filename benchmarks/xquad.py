@@ -151,8 +151,9 @@ def sentence_channel_rows(evidence: list, names: list[str], score
     from assistant.engine.retrieval import fuse
 
     rows = []
-    for label, keep in (("no sentence channel", ()), ("e5's sentence channel only",
-                                                      tuple(n for n in names if "e5" in n))):
+    for label, keep in (("no sentence channel", ()),
+                        ("e5's sentence channel only", tuple(n for n in names if "e5" in n)),
+                        ("USE's sentence channel only", tuple(n for n in names if n == "use"))):
         ev = without_sentences(evidence, keep)
         point, _ = tune_weights(ev, score, names)
         rows.append((f"product, {label} (weights tuned on 24-47: keyword {point[0]}, "
