@@ -6,7 +6,9 @@ Three backends run the same weights (the folder ``e5build.ensure_e5`` makes): ``
 channel, activations quantised at run time). Which is fastest depends on the CPU: int8 pays
 most where VNNI kernels run, much less on AVX2 alone. ``choose_backend`` times the three
 once per CPU on a fixed sample and records the choice, the rates and the CPU's features in
-``<model folder>/backend.json``; a cache folder seen by another CPU is timed again.
+``<model folder>/backend.json``; a cache folder seen by another CPU is timed again. Where
+torch sees a CUDA GPU, ``cuda`` (torch fp32 on the GPU) is timed too and its name recorded,
+so `index` on a GPU box embeds there when it is the fastest.
 
 Sentence vectors ("late chunking"): one pass over a passage gives every token's state; a
 sentence's vector is the mean of the states of its own tokens, so the sentence channel costs
@@ -26,7 +28,7 @@ import numpy as np
 
 from .e5build import NAME, SAMPLE, default_cache, quiet_transformers
 
-BACKENDS = ("torch", "onnx", "int8")
+BACKENDS = ("torch", "onnx", "int8")  # on any CPU; "cuda" too where a GPU is seen
 CHOICE_VERSION = 2  # of the timing recipe; bump to time every CPU again
 INT8_MARGIN = 1.15  # int8 is chosen only when this much faster than the best fp32 backend
 INT8_MIN_COSINE = 0.99  # ... and its vectors agree with fp32 at least this well
@@ -80,12 +82,27 @@ def cpu_features() -> list[str]:
     return [f for f in FEATURES if have.get(f)]
 
 
+def gpu_name() -> str | None:
+    """The CUDA GPU torch sees (the first), or None."""
+    try:
+        import torch
+
+        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except Exception:  # noqa: BLE001 - a broken driver is no GPU
+        return None
+
+
+def available_backends() -> tuple[str, ...]:
+    return BACKENDS + (("cuda",) if gpu_name() else ())
+
+
 def signature(threads: int) -> dict:
     from importlib.metadata import version
 
+    gpu = gpu_name()  # a machine with a GPU is timed again, one without keeps its records
     return {"cpu": cpu_model(), "features": cpu_features(), "threads": threads,
             "onnxruntime": version("onnxruntime"), "torch": version("torch"),
-            "recipe": CHOICE_VERSION}
+            **({"gpu": gpu} if gpu else {}), "recipe": CHOICE_VERSION}
 
 
 RECORDS_KEPT = 8  # CPUs remembered per model folder (a cache shared by several machines)
@@ -108,21 +125,21 @@ def recorded_choice(folder: Path, threads: int) -> dict | None:
 
 # -- backends: token ids -> token states --------------------------------------------------
 class TorchStates:
-    def __init__(self, folder: Path, threads: int):
+    def __init__(self, folder: Path, threads: int, device: str = "cpu"):
         import torch
         from transformers import AutoModel
 
 
         torch.set_num_threads(threads)
         quiet_transformers()
-        self.torch = torch
-        self.model = AutoModel.from_pretrained(str(folder)).eval()
+        self.torch, self.device = torch, device
+        self.model = AutoModel.from_pretrained(str(folder)).eval().to(device)
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         with self.torch.inference_mode():
-            out = self.model(input_ids=self.torch.from_numpy(ids),
-                             attention_mask=self.torch.from_numpy(mask))
-        return out.last_hidden_state.numpy()
+            out = self.model(input_ids=self.torch.from_numpy(ids).to(self.device),
+                             attention_mask=self.torch.from_numpy(mask).to(self.device))
+        return out.last_hidden_state.float().cpu().numpy()
 
 
 class OnnxStates:
@@ -136,11 +153,11 @@ class OnnxStates:
 
 
 def make_states(folder: Path, backend: str, threads: int, say: Say | None = None):
-    if backend == "torch":
-        return TorchStates(folder, threads)
+    if backend in ("torch", "cuda"):
+        return TorchStates(folder, threads, "cuda" if backend == "cuda" else "cpu")
     if backend in ONNX_FILES:
         return OnnxStates(ensure_onnx(folder, backend, say), threads)
-    raise ValueError(f"unknown e5 backend {backend!r}: one of {', '.join(BACKENDS)}")
+    raise ValueError(f"unknown e5 backend {backend!r}: one of {', '.join(available_backends())}")
 
 
 # -- the encoder --------------------------------------------------------------------------
@@ -227,10 +244,11 @@ def time_backends(folder: Path, threads: int, say: Say) -> tuple[dict[str, float
     torch fp32 vectors of the sample)."""
     sample = timing_sample()
     rates, vectors = {}, {}
-    for backend in BACKENDS:
+    for backend in available_backends():
         enc = E5Encoder(folder, backend, threads, say)
         t0 = time.perf_counter()
-        say(f"model: timing the {backend} backend on this CPU")
+        where = f"the GPU {gpu_name()}" if backend == "cuda" else "this CPU"
+        say(f"model: timing the {backend} backend on {where}")
         enc.encode(sample, "passage: ")  # warm-up: every shape once
         best = float("inf")
         for _ in range(2):
@@ -245,8 +263,9 @@ def time_backends(folder: Path, threads: int, say: Say) -> tuple[dict[str, float
 
 
 def pick(rates: dict[str, float], int8_cosine: float) -> str:
-    """int8 where it is clearly faster than fp32 and agrees with it; else the faster fp32."""
-    fp32 = max(("torch", "onnx"), key=rates.__getitem__)
+    """int8 where it is clearly faster than fp32 and agrees with it; else the faster fp32
+    (the GPU's, where it was timed: the same fp32 weights)."""
+    fp32 = max((b for b in ("torch", "onnx", "cuda") if b in rates), key=rates.__getitem__)
     wins = rates["int8"] >= INT8_MARGIN * rates[fp32] and int8_cosine >= INT8_MIN_COSINE
     return "int8" if wins else fp32
 
@@ -284,8 +303,9 @@ def backend_line(threads: int, cache: Path | None = None) -> str:
                 "first use")
     sig = record["signature"]
     rates = ", ".join(f"{k} {v:.1f}" for k, v in record["rates"].items())
+    gpu = f"; GPU {sig['gpu']}" if sig.get("gpu") else ""
     return (f"{record['choice']} (timed {record['measured']} on {sig['cpu']}; CPU features "
-            f"{' '.join(sig['features'])}; passages/s {rates})")
+            f"{' '.join(sig['features'])}{gpu}; passages/s {rates})")
 
 
 def _write_json(path: Path, data: dict) -> None:

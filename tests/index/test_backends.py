@@ -119,6 +119,21 @@ def test_int8_only_where_it_wins():
     assert pick({"torch": 10.0, "onnx": 9.0, "int8": 20.0}, 0.98) == "torch"  # disagrees
 
 
+def test_a_gpu_is_timed_and_chosen_when_fastest(monkeypatch):
+    """Where torch sees a CUDA GPU its backend is timed beside the CPU's, the GPU named in
+    the record's signature (so a GPU box is timed apart), and chosen when the fastest fp32
+    (int8 still needs 1.15x). The GPU run itself needs a GPU: not in the tests."""
+    import index.embedders.e5engine as engine
+
+    monkeypatch.setattr(engine, "gpu_name", lambda: None)
+    assert engine.available_backends() == BACKENDS and "gpu" not in signature(2)
+    monkeypatch.setattr(engine, "gpu_name", lambda: "NVIDIA H100 80GB HBM3")
+    assert engine.available_backends() == (*BACKENDS, "cuda")
+    assert signature(2)["gpu"] == "NVIDIA H100 80GB HBM3"
+    assert pick({"torch": 10.0, "onnx": 12.0, "int8": 13.0, "cuda": 400.0}, 0.999) == "cuda"
+    assert pick({"torch": 10.0, "onnx": 12.0, "int8": 13.0, "cuda": 8.0}, 0.999) == "onnx"
+
+
 def test_backend_is_timed_once_per_cpu_and_kept_beside_other_cpus(tmp_path, monkeypatch):
     """The timing itself is real elsewhere (first use, benchmarks.backends); here only the
     bookkeeping around it: reused on the same CPU, timed again on another one."""
