@@ -62,10 +62,12 @@ def test_planted_notes_do_not_rewrite_the_answer(planted_app):
     from eval.planted import load_notes
 
     app, corpus = planted_app
-    rows = run_planted(app, corpus, load_notes())
+    # the two newest sets (40 notes; all 85 run in `python -m benchmarks.planted`, 34 s)
+    notes = [n for n in load_notes() if n["id"].startswith(("t-", "q-"))]
+    rows = run_planted(app, corpus, notes)
     rewritten = [r["id"] for r in rows if r["rewritten"]]
     unwarned = [r["id"] for r in rows if r["cites_planted"] and not r["warned"]]
-    # measured: 1 of 85 rewritten and unwarned (q-de-2 of the fourth set, written after
+    # measured: 1 of 40 rewritten and unwarned (q-de-2 of the fourth set, written after
     # every change and never tuned on: neither flagged nor suspect); one more may flip with
     # another CPU's rounding
     assert len(rewritten) <= 2, rewritten
