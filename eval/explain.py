@@ -126,9 +126,14 @@ def quality_words(summary: Mapping) -> str:
 def verdict(summary: Mapping, gate: Gate | None = None) -> str:
     """The result in two verdicts that never share a word: "48/90 passed (53 %); quality
     against the targets: ..." and, with a baseline, the regression gate's line."""
-    n, k = summary.get("questions") or 0, passed_count(summary)
-    line = f"{k}/{n} passed ({round(100 * k / n) if n else 0} %); {quality_words(summary)}"
+    line = f"{passed_words(summary)}; {quality_words(summary)}"
     return f"{line}\n{gate.words()}" if gate is not None else line
+
+
+def passed_words(summary: Mapping) -> str:
+    """"48/90 passed (53 %)"."""
+    n, k = summary.get("questions") or 0, passed_count(summary)
+    return f"{k}/{n} passed ({round(100 * k / n) if n else 0} %)"
 
 
 def undiscriminating(summary: Mapping, articles: int) -> list[str]:

@@ -27,7 +27,7 @@ from .explain import (
     failure_lines,
     failures,
     passed_cell,
-    passed_count,
+    passed_words,
     quality,
     reason_counts,
     short,
@@ -212,19 +212,20 @@ def _gate_html(gate: Gate | None) -> str:
 def verdicts_html(summary: Mapping, gate: Gate | None) -> str:
     """Two verdicts, apart: quality against the targets (each metric red, amber or green),
     and the regression gate (no colour of success: it only compares with the baseline)."""
-    n, k = summary.get("questions") or 0, passed_count(summary)
+    targets = quality(summary)
     rows = "".join(
         f"<tr class='ev-{c}'><th title='{_e(GLOSSARY.get(m, ''))}'>{_e(m)}</th>"
         f"<td class='num'>{cell(v, m)}</td><td class='num'>{_e(t)}</td>"
-        f"<td><span class='ev-dot'></span>{_e(c)}</td></tr>" for m, v, t, c in quality(summary))
-    met = sum(c == "green" for *_, c in quality(summary))
-    out = (f"<p class='ev-verdict'>{k}/{n} passed ({round(100 * k / n) if n else 0} %). "
-           f"<b>Quality against the targets: {met} of {len(quality(summary))} met.</b></p>"
+        f"<td><span class='ev-dot'></span>{_e(c)}</td></tr>" for m, v, t, c in targets)
+    met = sum(c == "green" for *_, c in targets)
+    out = (f"<p class='ev-verdict'>{_e(passed_words(summary))}. "
+           f"<b>Quality against the targets: {met} of {len(targets)} met.</b></p>"
            "<table class='ev-targets'><tr><th>metric</th><th class='ev-right'>value</th>"
            f"<th class='ev-right'>target</th><th>status</th></tr>{rows}</table>")
     if gate is not None:
         state = "ev-gate" if gate.passed else "ev-gate ev-bad"
-        out += f"<p class='{state}'>{_e(gate.words()[0].upper() + gate.words()[1:])}</p>"
+        words = gate.words()
+        out += f"<p class='{state}'>{_e(words[0].upper() + words[1:])}</p>"
     if summary.get("not_discriminating"):
         out += (f"<p class='ev-note'>{_e(', '.join(summary['not_discriminating']))}: n/a, "
                 f"they cannot discriminate here (k is at least the {summary.get('articles')} "

@@ -117,6 +117,8 @@ def load_testset(path: str | Path, skip_unreviewed: bool = False) -> list[TestIt
     return items
 
 
-def write_testset(items: list[TestItem], path: str | Path) -> None:
-    write_atomic(path, "".join(json.dumps(it.to_dict(), ensure_ascii=False) + "\n"
-                               for it in items))
+def write_testset(items: list[TestItem] | list[dict], path: str | Path) -> None:
+    """One JSON line per item (a TestItem, or a dict as it stands: an item to review), whole
+    or not at all."""
+    write_atomic(path, "".join(json.dumps(it.to_dict() if isinstance(it, TestItem) else it,
+                                          ensure_ascii=False) + "\n" for it in items))

@@ -76,10 +76,9 @@ def _questions_command(args: argparse.Namespace, answer: bool) -> int:
 def _through_server(cfg: Config, questions, flt, args, answer: bool) -> bool:
     """Answer through a `serve` running on this machine for the same store (no model load
     here); False when there is none, so the command answers by itself."""
-    from .via_server import question_body, running_server
+    from .via_server import question_body, running_server, store_name
 
-    store = cfg.store if "://" in cfg.store else str(Path(cfg.store).resolve())
-    server = running_server(cfg, store)
+    server = running_server(cfg, store_name(cfg))
     if server is None:
         return False
     notice(f"(answered by the server running at {server.url}; --no-server answers here)")

@@ -27,7 +27,7 @@ from pathlib import Path
 from assistant.engine.conversation import FEEDBACK_FILE
 from corpus import UsageError
 from corpus.citations import strip_markers
-from corpus.jsonl import read_jsonl, write_atomic
+from corpus.jsonl import read_jsonl
 from eval.testset import TestItem, parse_item, write_testset
 
 DEFAULT_OUT = Path("out") / "feedback-testset.jsonl"
@@ -99,8 +99,8 @@ def feedback_item(rec: dict, n: int) -> dict:
     if fb["rating"] == "up":
         answerable = bool(rec.get("answerable", True) and docs)
         item |= {"answerable": answerable, "expected_docs": docs if answerable else []}
-        answer = _shown(rec, "answer") if isinstance(_shown(rec, "answer"), str) \
-            else rec.get("reference")
+        answer = _shown(rec, "answer")
+        answer = answer if isinstance(answer, str) else rec.get("reference")
         if answerable and isinstance(answer, str) and strip_markers(answer):
             item["reference"] = strip_markers(answer)
         return item | {"needs_review": False, **({"comment": comment} if comment else {})}
@@ -142,8 +142,9 @@ def review_path(out: Path) -> Path:
     return out.with_name(f"{out.stem}-review{out.suffix or '.jsonl'}")
 
 
-def write_items(items: list[TestItem], path: str | Path) -> None:
-    """Write the test set whole or not at all (a temporary file, then a rename)."""
+def write_items(items: list[TestItem] | list[dict], path: str | Path) -> None:
+    """Write the items (test-set items or items to review) whole or not at all (a temporary
+    file, then a rename)."""
     path = Path(path)
     try:
         write_testset(items, path)
@@ -164,12 +165,7 @@ def run_feedback(store: str | Path, out: str | Path | None, as_json: bool) -> in
         write_items(items, out)
         wrote.append(f"{len(items)} test items to {out}")
     if review:
-        try:
-            write_atomic(review_path(out), "".join(json.dumps(r, ensure_ascii=False) + "\n"
-                                                   for r in review))
-        except OSError as exc:
-            raise UsageError(f"cannot write {review_path(out)} ({exc.strerror or 'error'}): "
-                             "pass a writable --out file.") from None
+        write_items(review, review_path(out))
         wrote.append(f"{len(review)} items to review to {review_path(out)} (eval refuses "
                      "them until reviewed)")
     if as_json:

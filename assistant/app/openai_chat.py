@@ -121,10 +121,8 @@ def add_routes(api: FastAPI, app: Assistant, lock: threading.Lock, guard: list,
                     "choices": [{"index": 0, "finish_reason": "stop",
                                  "message": {"role": "assistant", "content": text}}],
                     "usage": usage(app, req.messages, text), **extra(last)}
-        count = None
-        if (req.stream_options or {}).get("include_usage"):
-            def count(reply: str) -> dict[str, int]:
-                return usage(app, req.messages, reply)
+        count = (lambda reply: usage(app, req.messages, reply)) \
+            if (req.stream_options or {}).get("include_usage") else None
         return StreamingResponse(_events(first, answers, cid, created, count),
                                  media_type="text/event-stream")
 

@@ -11,12 +11,11 @@ import ipaddress
 import signal
 import sys
 import threading
-from pathlib import Path
 
 from assistant.engine.service import Assistant
 from corpus import UsageError
 
-from .via_server import announced
+from .via_server import announced, store_name
 
 
 def check_exposure(host: str, credentials: tuple[str, str] | None, insecure: bool) -> None:
@@ -79,12 +78,11 @@ def serve(app: Assistant, host: str, port: int, credentials: tuple[str, str] | N
     print(f"serving on http://{host}:{port}" + (" (login required)" if credentials else "")
           + f"\nAPI: http://{host}:{port}/api/ask, OpenAI-compatible /v1, docs at /docs",
           file=sys.stderr, flush=True)
-    store = app.config.store
-    store = store if "://" in store else str(Path(store).resolve())
     # uvicorn shuts down gracefully on SIGTERM, then raises it again under the handler found
     # before it: make that one an exit, so the address is removed on the way out
     signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(128 + sig))
-    with announced(app.config, store, host, port):  # `ask` finds this server on any port
+    # `ask` finds this server on any port
+    with announced(app.config, store_name(app.config), host, port):
         # open streams (a page's event stream) get 5 s to end: a stop is never held up
         uvicorn.run(server, host=host, port=port, log_level="warning",
                     timeout_graceful_shutdown=5)

@@ -43,58 +43,65 @@ class Server:
         return r.json() if r.status_code == 200 else None
 
 
-def address_file(cfg: Config, store_name: str) -> Path:
-    """Where the `serve` of the store ``store_name`` (resolved) writes its address."""
-    if "://" not in store_name:
-        return Path(store_name) / "serve.json"
-    cache = cfg.cache_dir() or Path("~/.cache/newsqa-assistant").expanduser()
-    return cache / "servers" / f"{store_id(store_name).removeprefix('sha256:')}.json"
+def store_name(cfg: Config) -> str:
+    """The configured store as `serve` and `ask` both name it: a URL, or the folder resolved."""
+    return cfg.store if "://" in cfg.store else str(Path(cfg.store).resolve())
+
+
+def address_file(cfg: Config, store: str) -> Path:
+    """Where the `serve` of the store ``store`` (``store_name``) writes its address."""
+    if "://" not in store:
+        return Path(store) / "serve.json"
+    from index.embedders.e5build import default_cache
+
+    cache = cfg.cache_dir() or default_cache()
+    return cache / "servers" / f"{store_id(store).removeprefix('sha256:')}.json"
 
 
 @contextlib.contextmanager
-def announced(cfg: Config, store_name: str, host: str, port: int) -> Iterator[None]:
-    """While serving: the address and pid in ``address_file`` (best effort: a store this
-    process may not write to leaves `ask` on the configured port)."""
+def announced(cfg: Config, store: str, host: str, port: int) -> Iterator[None]:
+    """While serving the store ``store`` (``store_name``): the address and pid in
+    ``address_file`` (best effort: a store this process may not write to leaves `ask` on the
+    configured port)."""
     from corpus.jsonl import write_atomic
 
-    path = address_file(cfg, store_name)
+    path: Path | None = address_file(cfg, store)
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps({"url": f"http://{local}:{port}", "pid": os.getpid(),
-                                       "store": store_id(store_name)}) + "\n")
+                                       "store": store_id(store)}) + "\n")
     except OSError:
         path = None
     try:
         yield
     finally:
-        if path is not None and _announced_by(path) == os.getpid():
+        if path is not None and (_announcement(path) or {}).get("pid") == os.getpid():
             path.unlink(missing_ok=True)
 
 
-def _announced_by(path: Path) -> int | None:
+def _announcement(path: Path) -> dict | None:
+    """The address file's {"url", "pid", ...}, or None when there is none readable."""
     try:
-        return int(json.loads(path.read_text(encoding="utf-8"))["pid"])
-    except (OSError, ValueError, KeyError, TypeError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) and isinstance(data.get("pid"), int) \
+            and isinstance(data.get("url"), str) else None
+    except (OSError, ValueError):
         return None
 
 
-def announced_url(cfg: Config, store_name: str) -> str | None:
+def announced_url(cfg: Config, store: str) -> str | None:
     """The address a live `serve` of this store wrote; None when none did or it is gone."""
-    path = address_file(cfg, store_name)
-    pid = _announced_by(path)
-    if pid is None:
+    data = _announcement(address_file(cfg, store))
+    if data is None:
         return None
     try:
-        os.kill(pid, 0)
+        os.kill(data["pid"], 0)
     except ProcessLookupError:
         return None  # that server is gone (killed without cleaning up)
     except PermissionError:
         pass  # alive, another user's
-    try:
-        return str(json.loads(path.read_text(encoding="utf-8"))["url"])
-    except (OSError, ValueError, KeyError):
-        return None
+    return data["url"]
 
 
 def running_server(cfg: Config, store_name: str) -> Server | None:

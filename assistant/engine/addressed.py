@@ -64,9 +64,8 @@ _DIRECTIVE = re.compile(
     r"debe|deben|deberá|tiene que|tienen que|por favor|se ruega|instrucci|obligad|"
     r"повин|слід|потрібно|будь ласка|вказівк|інструкці|"
     # or that answers questions: an answering machine is the addressee
-    r"answer|repl|respond|ответ|beantwort|antwort|yanıt|cevap|cavab|respond|respuest|"
-    r"відповід)"
-    r"|(?:malı|meli|malıdır|melidir|məlidir|malıdır)\b",
+    r"answer|repl|respond|ответ|beantwort|antwort|yanıt|cevap|cavab|respuest|відповід)"
+    r"|(?:malı|meli|malıdır|melidir|məlidir)\b",
     re.IGNORECASE)
 
 
@@ -180,7 +179,7 @@ class AddressScreen:
 
     def cosine(self, a: str, b: str) -> float:
         """The e5 cosine of two short texts encoded alone (answers compared in other
-        words: ``read_answer.disagreement``)."""
+        words: ``ReaderAnswerer.one_answer``)."""
         missing = [t for t in (a, b) if t not in self._alone]
         if missing:
             if len(self._alone) > self.limit:

@@ -22,6 +22,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -82,8 +83,12 @@ def cpu_features() -> list[str]:
     return [f for f in FEATURES if have.get(f)]
 
 
+@lru_cache(maxsize=1)
 def gpu_name() -> str | None:
-    """The CUDA GPU torch sees (the first), or None."""
+    """The CUDA GPU torch sees (the first), or None. Without an NVIDIA driver loaded torch is
+    not even imported (2 s on every cold start that the onnx backends never pay)."""
+    if not Path("/proc/driver/nvidia/gpus").is_dir():
+        return None
     try:
         import torch
 
