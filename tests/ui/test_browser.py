@@ -117,6 +117,23 @@ def test_follow_up_is_read_as_a_standalone_question(page):
     shot(page, "follow-up-1280")
 
 
+def test_a_question_sent_while_an_answer_streams_is_asked_after_it(page):
+    """Typed and sent before the previous answer ended (a quick user, or a slow machine): it is
+    neither dropped (Gradio's default drops such a click) nor erased from the box."""
+    page.wait_for_selector("#overview .overview", timeout=WAIT)
+    page.fill("#question textarea", "Who did the Azerbaijani labour minister meet?")
+    page.click("#ask")
+    page.wait_for_selector("#chat .pending, #chat .answer.streaming", timeout=WAIT)
+    page.fill("#question textarea", "What did the Turkish minister say?")
+    page.click("#ask")  # the first answer is still on its way
+    page.wait_for_function(
+        "document.querySelectorAll('#chat .answer.done, #chat .refusal.done').length >= 2",
+        timeout=WAIT)
+    chat = page.locator("#chat").inner_text()
+    assert "What did the Turkish minister say?" in chat
+    assert page.input_value("#question textarea") == ""
+
+
 def test_feedback_is_appended_as_a_test_set_line(page, server):
     from eval.testset import load_testset
 

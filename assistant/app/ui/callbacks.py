@@ -144,17 +144,18 @@ class Page:
         turns = turns + [Turn(message, query, ans, shown)]
         if ans.mode == "llm":  # each verified sentence as it comes, with its sources
             for ans in answers:
-                yield (self.history(turns, done=False), self.sources(turns), "", turns, "",
-                       *SKIP2)
+                yield (self.history(turns, done=False), self.sources(turns), gr.skip(), turns,
+                       "", *SKIP2)
                 turns[-1] = Turn(message, query, ans, shown)
         elif ans.answerable:  # in pieces as they render (no pause), sources with markers
             words = re.findall(r"\S+\s*", ans.text)
             for i in range(STREAM_WORDS, len(words), STREAM_WORDS):
                 prefix = "".join(words[:i])
                 yield (self.history(turns, prefix, done=False),
-                       self.sources(turns, max(marker_numbers(prefix) or [0])), "", turns, "",
-                       *SKIP2)
-        yield (self.history(turns), self.sources(turns), "", turns, "",
+                       self.sources(turns, max(marker_numbers(prefix) or [0])), gr.skip(), turns,
+                       "", *SKIP2)
+        # the box was emptied by the first update: what the user types meanwhile stays
+        yield (self.history(turns), self.sources(turns), gr.skip(), turns, "",
                *self.downloads(turns))
 
     def like(self, turns: list[Turn] | None, comment: str, data: gr.LikeData

@@ -112,16 +112,17 @@ def _eval_tab() -> SimpleNamespace:
 def _wire(demo, page: Page, turns, overview, chat: SimpleNamespace, corpus: SimpleNamespace,
           ev: SimpleNamespace) -> None:
     """Events to callbacks. Questions run up to 8 at once (the store lock orders them);
-    indexing and evaluation one at a time."""
+    indexing and evaluation one at a time. A question sent while this tab's answer still
+    streams is asked when it ends (Gradio's default, "once", would drop the click)."""
     f = chat.filters
     ask_in = [chat.box, turns, f.langs, f.since, f.until, f.sources]
     ask_out = [chat.chat, chat.sources, chat.box, turns, chat.status, chat.md, chat.json]
-    for trigger in (chat.send.click, chat.box.submit):
-        trigger(page.respond, ask_in, ask_out, api_visibility="private", concurrency_limit=8,
-                concurrency_id="ask")
+    gr.on([chat.send.click, chat.box.submit], page.respond, ask_in, ask_out,
+          api_visibility="private", concurrency_limit=8, concurrency_id="ask",
+          trigger_mode="always_last")  # one event for both: one pending state
     for ex in chat.examples:  # an example runs as if typed
         ex.click(page.respond, [ex, *ask_in[1:]], ask_out, api_visibility="private",
-                 concurrency_limit=8, concurrency_id="ask")
+                 concurrency_limit=8, concurrency_id="ask", trigger_mode="always_last")
     clear_out = [chat.chat, chat.sources, chat.box, turns, chat.status, chat.md, chat.json]
     chat.clear.click(page.cleared, None, clear_out, api_visibility="private")
     chat.chat.clear(page.cleared, None, clear_out, api_visibility="private")
