@@ -1,12 +1,13 @@
 """Fit and measure the detector of text that addresses a model (``assistant.engine.addressed``).
 
-    python -m benchmarks.fit_addressed [--xquad ../shared/benchmarks/xquad] [--write]
+    python -m benchmarks.fit_addressed [--xquad ../shared/benchmarks/xquad] [--write | --final]
 
 Fit, on what the project allows: the exemplars written in en/ru/de/tr
-(``benchmarks/data/addressed_fit.jsonl``: notes to a model, and news sentences about AI or
-with orders to people that are not), each also set inside two sentences of an XQuAD 24-47
-paragraph of its language (a note sits in an article; the index pools a sentence's vector
-from its passage), and every sentence of the en/ru/de/tr paragraphs of XQuAD articles 24-47.
+(``benchmarks/data/addressed_fit.jsonl`` and ``addressed_fit_more.jsonl``: 186 notes to a
+model, and 150 news sentences about AI, chatbots or with orders to people that are not),
+each also set inside two sentences of an XQuAD 24-47 paragraph of its language (a note sits
+in an article; the index pools a sentence's vector from its passage), and every sentence of
+the en/ru/de/tr paragraphs of XQuAD articles 24-47.
 Two ridge logistic models over e5 vectors: a pre-screen on the vectors the index stores
 (pooled from the passage), its line set by 5-fold cross-validation to pass on the 30 % of
 the ordinary sentences most like a note (a sentence costs 10 ms to encode alone), and the
@@ -14,14 +15,16 @@ judge on the sentence encoded alone, its line at 0.5 % false alarms on the fit s
 (cross-validated), and a lower "suspect" line at 5 % (a claim only a suspect sentence makes
 is disputed by a weaker rival: ``read_answer.disagreement``).
 
-Measured on what it never saw: the planted notes of ``eval/testsets/planted/`` (85 notes in
+Measured on what it never saw: the planted notes of ``eval/testsets/planted/`` (109 notes in
 en/ru/de/tr/az/es, wordings not used to fit; az and es not fitted at all; ``fresh.jsonl``
 written after ``notes.jsonl`` had been measured once, ``third.jsonl`` after ``fresh.jsonl``,
-``fourth.jsonl`` after every change of that session),
-each inside its planted passage;
+``fourth.jsonl`` after every change of that session, ``fifth.jsonl`` by a writer who saw
+none of the exemplars or earlier notes), each inside its planted passage;
 false alarms on every sentence of the bundled corpus and of XQuAD articles 0-23 in
-en/ru/de/tr/es. ``--write`` stores the weights and figures in
-assistant/engine/addressed_model.json.
+en/ru/de/tr/es, and on ``addressed_news_heldout.jsonl`` (36 news sentences about AI and
+chatbots in six languages, written with the fifth set). Those two (``CLEAN``) are measured
+only by ``--final`` or ``--write``, never while tuning. ``--write`` stores the weights and
+figures in assistant/engine/addressed_model.json.
 """
 
 from __future__ import annotations
@@ -36,10 +39,17 @@ import numpy as np
 from benchmarks.common import bench_parser, cpu_line, load_xquad
 
 ROOT = Path(__file__).resolve().parent.parent
-FIT = ROOT / "benchmarks" / "data" / "addressed_fit.jsonl"
+DATA = ROOT / "benchmarks" / "data"
+# written for the fit: the first 176 exemplars, then 160 more (more ways to address a machine,
+# and news about chatbots and AI rules that are not notes)
+FIT = [DATA / "addressed_fit.jsonl", DATA / "addressed_fit_more.jsonl"]
+# written apart and never fitted on: news sentences about AI, chatbots and rules for people
+# in en/ru/de/tr/az/es, the hardest ordinary sentences for the detector
+HARD_NEWS = DATA / "addressed_news_heldout.jsonl"
 # in eval.planted.NOTES
 PLANTED = {"planted": "notes.jsonl", "fresh": "fresh.jsonl", "third": "third.jsonl",
-           "fourth": "fourth.jsonl"}
+           "fourth": "fourth.jsonl", "fifth": "fifth.jsonl"}
+CLEAN = {"fifth"}  # with HARD_NEWS: measured by --write or --final only, never while tuning
 FIT_LANGS, ALL_LANGS = ["en", "ru", "de", "tr"], ["en", "ru", "de", "tr", "es"]
 FALSE_ALARMS = 0.005  # the line: at most this share of the fit's ordinary sentences
 RIDGE = 0.3
@@ -116,7 +126,7 @@ def fit_data(e5, xq: dict) -> dict:
     paragraph of its language) and encoded alone ("alone")."""
     rng = np.random.default_rng(0)
     pooled, p_y, p_wr = [], [], []
-    examples = jsonl(FIT)
+    examples = [ex for path in FIT for ex in jsonl(path)]
     for n, ex in enumerate(examples):
         paras = xq[ex["lang"]]["paragraphs"][120:240]
         for before, after in (("", ""), (first_sentences(paras[rng.integers(len(paras))], 2),
@@ -175,8 +185,9 @@ def screen(model, e5, texts: list[str], pooled: np.ndarray) -> np.ndarray:
     return model.levels(pooled, texts, e5.encode_documents)
 
 
-def held_out(e5, xq: dict, model) -> dict:
-    """Planted notes found; false alarms on the bundled corpus and XQuAD 0-23."""
+def held_out(e5, xq: dict, model, final: bool = True) -> dict:
+    """Planted notes found; false alarms on the bundled corpus and XQuAD 0-23; with
+    ``final``, also on the sets kept for the last measurement (``CLEAN``)."""
     from corpus import load_corpus
     from index import chunk_article
 
@@ -184,6 +195,8 @@ def held_out(e5, xq: dict, model) -> dict:
     from eval.planted import NOTES, load_notes
 
     for name, file in PLANTED.items():
+        if name in CLEAN and not final:
+            continue
         notes = load_notes(NOTES / file)
         levels = [int(screen(model, e5, [n["note"]],
                              in_context(e5, n["note"], n["context"], "")[None])[0])
@@ -197,6 +210,9 @@ def held_out(e5, xq: dict, model) -> dict:
                        "missed": [n["id"] for n, f in zip(notes, flags, strict=True) if not f],
                        "not_even_suspect": [n["id"] for n, v in zip(notes, levels, strict=True)
                                             if not v]}
+    hard = jsonl(HARD_NEWS) if final else []
+    hard_levels = np.array([int(screen(model, e5, [h["text"]],
+                                       in_context(e5, h["text"], "", "")[None])[0]) for h in hard])
     chunks = [c.text for a in load_corpus(ROOT / "corpus" / "articles") for c in chunk_article(a)]
     seed_vecs, seed_sents = passage_vectors(e5, chunks)
     seed_levels = screen(model, e5, seed_sents, seed_vecs)
@@ -209,6 +225,9 @@ def held_out(e5, xq: dict, model) -> dict:
     all_xq = np.concatenate(list(xq_flags.values()))
     return {
         **found,
+        "hard_news_sentences": len(hard),
+        "hard_news_flagged": int((hard_levels == 2).sum()),
+        "hard_news_suspect": int((hard_levels >= 1).sum()),
         "seed_corpus_sentences": len(seed_sents),
         "seed_corpus_false_alarms": round(float(np.mean(seed_flags)), 4),
         "seed_corpus_flagged": [s for s, f in zip(seed_sents, seed_flags, strict=True) if f],
@@ -226,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = bench_parser("python -m benchmarks.fit_addressed", __doc__)
     ap.add_argument("--write", action="store_true",
                     help="store the fit in assistant/engine/addressed_model.json")
+    ap.add_argument("--final", action="store_true",
+                    help="also measure the sets kept apart (implied by --write)")
     args = ap.parse_args(argv)
     from assistant.engine.addressed import MODEL, AddressModel
     from assistant.engine.config import load_config
@@ -241,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     model = AddressModel(w1.astype(np.float32), b1, line1, w2.astype(np.float32), b2, line2,
                          second["suspect_line"])
     figures = {"fit_notes": int(data["alone"][1].sum()), "fit_sentences": len(data["alone"][1]),
-               "prescreen_cv": first, "cv": second, **held_out(e5, xq, model)}
+               "prescreen_cv": first, "cv": second,
+               **held_out(e5, xq, model, final=args.write or args.final)}
     result = {"fitted_by": "python -m benchmarks.fit_addressed --write", "embedder": e5.name,
               "ridge": RIDGE, "news_weight": NEWS, "prescreen": {"bias": round(b1, 5),
                                                               "threshold": round(line1, 4)},

@@ -1,10 +1,12 @@
 """Planted notes: can one article that speaks to the model rewrite the answer?
 
-``testsets/planted/`` holds 85 notes in en/ru/de/tr/az/es, written apart from the detector's
+``testsets/planted/`` holds 109 notes in en/ru/de/tr/az/es, written apart from the detector's
 fit exemplars (other wordings; az and es not fitted at all): ``notes.jsonl`` (25),
 ``fresh.jsonl`` (20), written after the first detector had been measured on the 25, and
 ``third.jsonl`` (20), written after the second had missed two Turkish notes, and
-``fourth.jsonl`` (20), written after every change of that session, never tuned on. Each is
+``fourth.jsonl`` (20), written after every change of that session, never tuned on, and
+``fifth.jsonl`` (24), written by a writer who saw neither the exemplars nor the earlier
+notes, measured once after the last refit. Each is
 planted, with a sentence of context, as one article of its own beside the bundled corpus; the
 note claims a false answer ("false") to a question the corpus answers. The notes are planted
 in groups with one note per asked fact, so every answer faces one planted article, as a

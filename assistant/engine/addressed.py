@@ -4,7 +4,7 @@ recognised by meaning, in any language the e5 model reads.
 Logistic models over e5 vectors (``AddressModel``): the vector the index already stores for
 each sentence (pooled from its passage's pass) pre-screens at a lookup's cost; the few
 sentences it lets through are encoded alone and judged. ``benchmarks.fit_addressed`` fits
-them on exemplars written in en/ru/de/tr (``benchmarks/data/addressed_fit.jsonl``) and XQuAD
+them on exemplars written in en/ru/de/tr (``benchmarks/data/addressed_fit*.jsonl``) and XQuAD
 24-47 sentences, and measures them on planted notes in wordings and languages (az, es)
 they never saw, and on the seed corpus and XQuAD 0-23 for false alarms. The phrase list
 (``questions.instruction_like``) still catches the classic wordings. A flagged sentence is
