@@ -4,14 +4,15 @@
 
 Fit, on what the project allows: the exemplars written in en/ru/de/tr
 (``benchmarks/data/addressed_fit.jsonl`` and ``addressed_fit_more.jsonl``: 186 notes to a
-model, and 150 news sentences about AI, chatbots or with orders to people that are not),
+model, and 162 news sentences about AI, chatbots, quoting raw code or with orders to people
+that are not),
 each also set inside two sentences of an XQuAD 24-47 paragraph of its language (a note sits
 in an article; the index pools a sentence's vector from its passage), and every sentence of
 the en/ru/de/tr paragraphs of XQuAD articles 24-47.
 Two ridge logistic models over e5 vectors: a pre-screen on the vectors the index stores
 (pooled from the passage), its line set by 5-fold cross-validation to pass on the 30 % of
 the ordinary sentences most like a note (a sentence costs 10 ms to encode alone), and the
-judge on the sentence encoded alone, its line at 0.5 % false alarms on the fit sentences
+judge on the sentence encoded alone, its line at 0.4 % false alarms on the fit sentences
 (cross-validated), and a lower "suspect" line at 5 % (a claim only a suspect sentence makes
 is disputed by a weaker rival: ``read_answer.disagreement``).
 
@@ -51,7 +52,10 @@ PLANTED = {"planted": "notes.jsonl", "fresh": "fresh.jsonl", "third": "third.jso
            "fourth": "fourth.jsonl", "fifth": "fifth.jsonl"}
 CLEAN = {"fifth"}  # with HARD_NEWS: measured by --write or --final only, never while tuning
 FIT_LANGS, ALL_LANGS = ["en", "ru", "de", "tr"], ["en", "ru", "de", "tr", "es"]
-FALSE_ALARMS = 0.005  # the line: at most this share of the fit's ordinary sentences
+# the line: at most this share of the fit's ordinary sentences (0.5 % flagged a bundled
+# sentence and the hacked-page article of the browser tests once the fit grew; 0.3 % found
+# 2 fewer of the 85 older notes)
+FALSE_ALARMS = 0.004
 RIDGE = 0.3
 SUSPECT = 0.05  # the share of ordinary sentences over the judge's lower (suspect) line
 PRESCREEN = 0.3  # the share of ordinary sentences the first stage (stored vectors) passes on
