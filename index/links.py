@@ -25,9 +25,9 @@ def article_vectors(store: Store, embedder: str) -> dict[str, np.ndarray]:
     if col is None:
         return {}
     sums: dict[str, np.ndarray] = {}
-    for _, vecs, metas in store.pages(col, ["embeddings", "metadatas"]):
-        for vec, meta in zip(vecs, metas, strict=True):
-            aid = meta["article_id"]
+    for ids, vecs in store.pages(col, ["embeddings"]):  # a chunk id is "<article id>#<n>"
+        for cid, vec in zip(ids, vecs, strict=True):
+            aid = cid.rsplit("#", 1)[0]
             v = np.asarray(vec, dtype=np.float32)
             sums[aid] = sums[aid] + v if aid in sums else v.copy()
     return {aid: v / (np.linalg.norm(v) or 1.0) for aid, v in sums.items()}

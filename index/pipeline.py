@@ -22,6 +22,7 @@ from .chunking import chunk_article, chunk_sentences
 from .embedders import Embedder, encode_with_spans
 from .keyword_index import update_keyword_index
 from .links import MAX_DAYS, THRESHOLD, same_story_links
+from .sentvecs import searches_sentences
 from .store import Store
 
 
@@ -297,7 +298,7 @@ def _write_group(store: Store, embedders: list[Embedder], group: list[tuple[Arti
         t = time.perf_counter()
         store.delete_articles(e.name, [a.id for a, _ in mine])
         store.add(e.name, e.version, [(a.sha256, chunks) for a, chunks in mine],
-                  vectors, sentence_vectors)
+                  vectors, sentence_vectors, searched=searches_sentences(e))
         man.mark_embedded(e.name, [(a.id, a.sha256) for a, _ in mine])
         timings["write"] += time.perf_counter() - t
 

@@ -24,15 +24,19 @@ from .chunking import chunk_sentences
 from .embedders import slug
 from .generations import Generations
 from .manifest import Manifest
-from .model import Chunk, date_num, record_chunk, sentence_id
+from .model import Chunk, date_num, sentence_id
 from .readonly import writable_copy
+from .sentvecs import pack
+from .store_read import Reading
 
 # What a collection holds besides the model's vectors; part of the recorded version, so a
 # store written before a layout change is rebuilt rather than half-used.
-LAYOUT = "chunks+sentences 2; manifest 1"
+# 3: the sentences of embedders that are not searched are kept in their chunk (sentvecs)
+LAYOUT = "chunks+sentences 3; manifest 1"
+HNSW = {"space": "cosine"}  # each collection's graph, set when it is created
 
 
-class Store:
+class Store(Reading):
     remote = False  # a folder here; index.remote.RemoteStore is a Chroma server
 
     def __init__(self, path: str | Path):
@@ -235,7 +239,7 @@ class Store:
         name = f"{kind}-{slug(embedder)}"
         if version is not None:
             return self.client.get_or_create_collection(
-                name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+                name, embedding_function=None, configuration={"hnsw": dict(HNSW)},
                 metadata={"embedder": embedder, "model": f"{version}; {LAYOUT}"},
             )
         try:
@@ -271,13 +275,12 @@ class Store:
                 col.delete(where={"article_id": {"$in": list(article_ids)}})
 
     def add(self, embedder: str, version: str, articles: list[tuple[str, list[Chunk]]],
-            vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+            vectors: np.ndarray, sentence_vectors: np.ndarray, searched: bool = True) -> None:
         """Write several articles in one call per collection: ``articles`` holds (sha256,
         chunks) pairs, ``vectors`` their chunks' embeddings in order and
-        ``sentence_vectors`` those of every chunk's ``chunk_sentences`` in order.
-
-        Sentences are written first: an article counts as complete when all its chunks are
-        there, so a run killed in between leaves it to be redone."""
+        ``sentence_vectors`` those of every chunk's ``chunk_sentences`` in order: in a
+        collection of their own where ``searched`` (written first: an article counts as
+        complete when all its chunks are there), else inside their chunk (``sentvecs``)."""
         self._counts.clear()
         self._wrote = True
         rows = [(sha, len(chunks), c) for sha, chunks in articles for c in chunks]
@@ -289,13 +292,18 @@ class Store:
                              f"{len(vectors)} and {len(sentence_vectors)} vectors")
         step = self.max_batch()  # Chroma refuses larger writes (5461 rows on SQLite)
         svecs, vecs = (np.asarray(v, dtype=np.float32) for v in (sentence_vectors, vectors))
-        for n in range(0, len(sents), step):
+        for n in range(0, len(sents) if searched else 0, step):
             self.collection(embedder, version, "sents").upsert(
                 ids=[sentence_id(c.id, s) for c, s, _ in sents[n:n + step]],
                 embeddings=svecs[n:n + step],
                 metadatas=[{"chunk_id": c.id, "article_id": c.article_id, "start": s, "end": e,
                             "lang": c.lang or "", "date_num": date_num(c.date)}
                            for c, s, e in sents[n:n + step]])
+        kept: list[dict] = [{} for _ in rows]
+        if not searched:
+            at = np.cumsum([0] + [len(chunk_sentences(c)) for _, _, c in rows])
+            kept = [pack(svecs[at[i]:at[i + 1]], (s for s, _ in chunk_sentences(c)))
+                    for i, (_, _, c) in enumerate(rows)]
         col = self.collection(embedder, version)
         for n in range(0, len(rows), step):
             col.upsert(ids=[c.id for _, _, c in rows[n:n + step]], embeddings=vecs[n:n + step],
@@ -303,8 +311,9 @@ class Store:
                        metadatas=[{"article_id": c.article_id, "start": c.start, "end": c.end,
                                    "lang": c.lang or "", "date": c.date or "",
                                    "date_num": date_num(c.date), "title": c.title,
-                                   "source": c.source, "sha256": sha, "n_chunks": k}
-                                  for sha, k, c in rows[n:n + step]])
+                                   "source": c.source, "sha256": sha, "n_chunks": k, **kv}
+                                  for (sha, k, c), kv in zip(rows[n:n + step],
+                                                             kept[n:n + step], strict=True)])
 
     def max_batch(self) -> int:
         """The most rows one Chroma write may carry (the client's, and so the server's)."""
@@ -314,86 +323,3 @@ class Store:
             except Exception:  # noqa: BLE001 - an older server without the call
                 self._max_batch = 5000
         return self._max_batch
-
-    def chunks(self, embedder: str) -> list[Chunk]:
-        """Every chunk in the embedder's collection, ordered by article and position."""
-        col = self.collection(embedder)
-        if col is None:
-            return []
-        out = [record_chunk(cid, doc, m)
-               for ids, docs, metas in self.pages(col, ["documents", "metadatas"])
-               for cid, doc, m in zip(ids, docs, metas, strict=True)]
-        return sorted(out, key=lambda c: (c.article_id, int(c.id.rsplit("#", 1)[1])))
-
-    def chunks_of(self, embedder: str, article_ids: list[str]) -> Iterator[tuple[str, Chunk]]:
-        """(content hash, chunk) of the articles' chunks in the embedder's collection: by
-        article for a few, the whole collection read page by page for many."""
-        col = self.collection(embedder)
-        if col is None or not article_ids:
-            return iter(())
-        include = ["documents", "metadatas"]
-        if len(article_ids) > 2000:
-            wanted = set(article_ids)
-            pages = self.pages(col, include)
-        else:
-            wanted = None
-            pages = ((g["ids"], g["documents"], g["metadatas"]) for g in (
-                self._get(col, where={"article_id": {"$in": article_ids[n:n + 500]}},
-                          include=include) for n in range(0, len(article_ids), 500)))
-        return ((m["sha256"], record_chunk(cid, doc, m))
-                for ids, docs, metas in pages for cid, doc, m in zip(ids, docs, metas,
-                                                                     strict=True)
-                if wanted is None or m["article_id"] in wanted)
-
-    def pages(self, col, include: list[str], size: int = 5000) -> Iterator[tuple]:
-        """A whole collection, ``size`` records at a time: one ``get`` of more than about
-        32,000 records fails (SQLite's limit on variables in one statement)."""
-        offset = 0
-        while True:
-            got = self._get(col, include=include, limit=size, offset=offset)
-            if not got["ids"]:
-                return
-            yield got["ids"], *(got[k] for k in include)
-            offset += len(got["ids"])
-
-    def _get(self, col, **kw) -> dict:
-        return col.get(**kw)
-
-    # -- reading --------------------------------------------------------------------------
-    def sentence_vectors(self, embedder: str, ids: list[str]) -> dict[str, np.ndarray]:
-        """The embedder's vectors of the sentences ``ids`` ("<chunk id>@<start>") it holds."""
-        col = self.collection(embedder, kind="sents")
-        if col is None or not ids:
-            return {}
-        got = self._get(col, ids=list(ids), include=["embeddings"])
-        return {i: np.asarray(v, np.float32) for i, v in zip(got["ids"], got["embeddings"],
-                                                             strict=True)}
-
-    def query(
-        self, embedder: str, vector: np.ndarray, k: int, where: dict | None = None
-    ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the k nearest chunks that pass ``where``."""
-        return self._query(embedder, "chunks", vector, k, where)
-
-    def query_sentences(
-        self, embedder: str, vector: np.ndarray, k: int, where: dict | None = None
-    ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the k nearest sentences that pass ``where``
-        (a chunk appears once per sentence found)."""
-        # a sentence's id is "<chunk id>@<start>": no metadata needs fetching
-        return [(sid.rsplit("@", 1)[0], sim)
-                for sid, sim in self._query(embedder, "sents", vector, k, where)]
-
-    def _query(self, embedder: str, kind: str, vector: np.ndarray, k: int,
-               where: dict | None) -> list[tuple[str, float]]:
-        key = (embedder, kind)
-        if key not in self._counts:  # count() costs more than a query: once per opening
-            col = self.collection(embedder, kind=kind)
-            self._counts[key] = (col, 0 if col is None else col.count())
-        col, n = self._counts[key]
-        if n == 0:
-            return []
-        res = col.query(query_embeddings=[vector.astype(np.float32)], n_results=min(k, n),
-                        where=where, include=["distances"])
-        return [(cid, 1.0 - float(d)) for cid, d in
-                zip(res["ids"][0], res["distances"][0], strict=True)]

@@ -2,11 +2,14 @@
 
 Per embedder there are two dense channels: the cosine of the question to each chunk, and to
 the chunk's best sentence (a question usually matches one sentence better than the whole
-passage). Each channel's scores are z-scored over its own top candidates, so models with
-different cosine ranges (e5 lives in 0.7-0.9, USE in 0.0-0.5) weigh alike; the keyword channel
-adds ``keyword * bm25 / max(bm25)``, which lifts passages sharing rare names or numbers with
-the question (after transliteration) without outvoting meaning; the name channel adds
-``names`` times the share of the question's names (capitalised words, compared by a
+passage). The best-sentence channel scores the chunks the other channels found, from the
+sentence vectors kept in each chunk (``index.sentvecs``: no graph to build per sentence);
+an embedder whose sentences have a graph of their own is searched in it. Each channel's
+scores are z-scored over its own top candidates, so models with different cosine ranges
+(e5 lives in 0.7-0.9, USE in 0.0-0.5) weigh alike; the keyword channel adds
+``keyword * bm25 / max(bm25)``, which lifts passages sharing rare names or numbers with the
+question (after transliteration) without outvoting meaning; the name channel adds ``names``
+times the share of the question's names (capitalised words, compared by a
 spelling-independent key: Ишыкхан = Işıkhan = Ishikhan) found in the chunk.
 The weights were chosen by ``python -m benchmarks.xquad`` on XQuAD articles 24-47 and are
 reported on articles 0-23.
@@ -35,6 +38,7 @@ from index import (
     names_match,
     where_clause,
 )
+from index.sentvecs import searches_sentences
 
 from .dates import question_period
 from .questions import instruction_like
@@ -175,11 +179,13 @@ class Retriever:
         # release the GIL); the store is opened here first, so a store that cannot be opened
         # fails in this thread, not four times in the workers (Chroma keeps those failures)
         self.store.client  # noqa: B018
+        searched = {e.name for e in self.embedders if searches_sentences(e)}
         jobs = {e.name: (self._pool.submit(self.store.query, e.name, qvecs[e.name], depth,
                                            where),
                          self._pool.submit(self.store.query_sentences, e.name, qvecs[e.name],
-                                           3 * depth, where)) for e in self.embedders}
-        found = {name: (a.result(), b.result()) for name, (a, b) in jobs.items()}
+                                           3 * depth, where) if e.name in searched else None)
+                for e in self.embedders}
+        found = {name: (a.result(), b.result() if b else []) for name, (a, b) in jobs.items()}
         known = self.keyword.chunks({cid for chunks, sents in found.values()
                                      for cid, _ in chunks + sents})  # stale ids drop out
         dense, sentences = {}, {}
@@ -202,6 +208,14 @@ class Retriever:
                 if kw[i] <= 0:
                     break
                 keyword[str(self.keyword.ids[i])] = float(kw[i]) / top
+        kept = [e.name for e in self.embedders if e.name not in searched]
+        if kept:  # their best sentences among what the other channels found
+            pool = sorted(set(keyword).union(*dense.values()))
+            jobs2 = {n: self._pool.submit(self.store.kept_sentences, n, pool) for n in kept}
+            for n, job in jobs2.items():
+                best = {cid: float(np.max(vecs @ qvecs[n])) for cid, (_, vecs)
+                        in job.result().items()}
+                sentences[n] = dict(sorted(best.items(), key=lambda kv: -kv[1])[:depth])
         wanted = name_keys(question, skip_first=True)
         names = {}
         if wanted:

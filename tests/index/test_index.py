@@ -29,6 +29,7 @@ class HashEmbedder:
     """Deterministic bag-of-4-grams vectors; counts how many texts it embedded."""
 
     name = "hash-test"
+    sentence_search = True  # a sentence collection of its own (kept in chunks: test_sentvecs)
 
     def __init__(self, version: str = "1"):
         self.embedded = 0

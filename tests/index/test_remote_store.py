@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from corpus import StoreError
-from index import RemoteStore
+from index import RemoteStore, chunk_sentences
+from index.model import sentence_id
 from index.pipeline import PruneRefused
 from tests.conftest import BUNDLED
 
@@ -84,6 +85,12 @@ def test_a_reader_elsewhere_answers_from_the_server_alone(chroma, embedders, tmp
     for c in ans.citations:  # the source viewer's text comes from the server too
         assert reader.article(c.article_id)["text"][c.start:c.end] == c.quote
     assert len(reader.catalogue()) == 5 and ans.citations[0].also_reported_in
+    # sentence vectors have no graph on the server: they come inside their chunks
+    for e in embedders:
+        assert reader.store.collection(e.name, kind="sents") is None
+        ids = [sentence_id(c.id, s) for c in reader.store.chunks(e.name)[:4] for s, _ in
+               chunk_sentences(c)]
+        assert set(reader.store.sentence_vectors(e.name, ids)) == set(ids)
 
     chroma.stop()  # the server restarts under a running reader
     chroma.start()
