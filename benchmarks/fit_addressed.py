@@ -189,6 +189,12 @@ def screen(model, e5, texts: list[str], pooled: np.ndarray) -> np.ndarray:
     return model.levels(pooled, texts, e5.encode_documents)
 
 
+def level(model, e5, sentence: str, before: str = "") -> int:
+    """``screen`` of one sentence, pooled inside ``before sentence`` (a note after its
+    sentence of context)."""
+    return int(screen(model, e5, [sentence], in_context(e5, sentence, before, "")[None])[0])
+
+
 def held_out(e5, xq: dict, model, final: bool = True) -> dict:
     """Planted notes found; false alarms on the bundled corpus and XQuAD 0-23; with
     ``final``, also on the sets kept for the last measurement (``CLEAN``)."""
@@ -202,9 +208,7 @@ def held_out(e5, xq: dict, model, final: bool = True) -> dict:
         if name in CLEAN and not final:
             continue
         notes = load_notes(NOTES / file)
-        levels = [int(screen(model, e5, [n["note"]],
-                             in_context(e5, n["note"], n["context"], "")[None])[0])
-                  for n in notes]
+        levels = [level(model, e5, n["note"], n["context"]) for n in notes]
         flags = [v == 2 for v in levels]
         by_lang: dict[str, list[bool]] = {}
         for n, f in zip(notes, flags, strict=True):
@@ -215,8 +219,7 @@ def held_out(e5, xq: dict, model, final: bool = True) -> dict:
                        "not_even_suspect": [n["id"] for n, v in zip(notes, levels, strict=True)
                                             if not v]}
     hard = jsonl(HARD_NEWS) if final else []
-    hard_levels = np.array([int(screen(model, e5, [h["text"]],
-                                       in_context(e5, h["text"], "", "")[None])[0]) for h in hard])
+    hard_levels = np.array([level(model, e5, h["text"]) for h in hard])
     chunks = [c.text for a in load_corpus(ROOT / "corpus" / "articles") for c in chunk_article(a)]
     seed_vecs, seed_sents = passage_vectors(e5, chunks)
     seed_levels = screen(model, e5, seed_sents, seed_vecs)

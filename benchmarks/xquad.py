@@ -147,7 +147,8 @@ def without_sentences(evidence: list, keep: tuple[str, ...] = ()) -> list:
 def sentence_channel_rows(evidence: list, names: list[str], score
                           ) -> list[tuple[str, list[dict[str, float]]]]:
     """What the sentence channel earns (issue 31): the product's fusion tuned again on
-    articles 24-47 without it, and with only e5's, each reported on 0-23 like the rest."""
+    articles 24-47 without it, and with only e5's or only USE's, each reported on 0-23 like
+    the rest."""
     from assistant.engine.retrieval import fuse
 
     rows = []

@@ -54,7 +54,8 @@ class Store(Reading):
         self._pin: int | None = None  # the descriptor that pins it
         self._copy: Path | None = None  # a read-only store's database files, copied
         self._opening = threading.RLock()
-        self._counts: dict[tuple[str, str], tuple] = {}  # (embedder, kind) -> (collection, n)
+        # (embedder, kind) -> (collection or None, its count or None until a query needs it)
+        self._counts: dict[tuple[str, str], tuple] = {}
         self._max_batch: int | None = None  # rows per Chroma write, asked once
         self._wrote = False  # this run wrote vectors (its generation is kept to resume)
 
@@ -286,7 +287,8 @@ class Store(Reading):
         rows = [(sha, len(chunks), c) for sha, chunks in articles for c in chunks]
         if not rows:
             return
-        sents = [(c, s, e) for _, _, c in rows for s, e in chunk_sentences(c)]
+        spans = [chunk_sentences(c) for _, _, c in rows]
+        sents = [(c, s, e) for (_, _, c), sp in zip(rows, spans, strict=True) for s, e in sp]
         if len(rows) != len(vectors) or len(sents) != len(sentence_vectors):
             raise ValueError(f"{len(rows)} chunks and {len(sents)} sentences but "
                              f"{len(vectors)} and {len(sentence_vectors)} vectors")
@@ -301,9 +303,9 @@ class Store(Reading):
                            for c, s, e in sents[n:n + step]])
         kept: list[dict] = [{} for _ in rows]
         if not searched:
-            at = np.cumsum([0] + [len(chunk_sentences(c)) for _, _, c in rows])
-            kept = [pack(svecs[at[i]:at[i + 1]], (s for s, _ in chunk_sentences(c)))
-                    for i, (_, _, c) in enumerate(rows)]
+            at = np.cumsum([0] + [len(sp) for sp in spans])
+            kept = [pack(svecs[at[i]:at[i + 1]], (s for s, _ in sp))
+                    for i, sp in enumerate(spans)]
         col = self.collection(embedder, version)
         for n in range(0, len(rows), step):
             col.upsert(ids=[c.id for _, _, c in rows[n:n + step]], embeddings=vecs[n:n + step],

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .model import Chunk, record_chunk, sentence_id
-from .sentvecs import vectors
+from .model import Chunk, record_chunk
+from .sentvecs import unpack, vectors
 
 
 class Reading:
@@ -68,26 +68,28 @@ class Reading:
         from its sentence collection, else from their chunks (``sentvecs``)."""
         if not ids:
             return {}
-        col = self.collection(embedder, kind="sents")
+        col = self._open(embedder, "sents")
         if col is not None:
             got = self._get(col, ids=list(ids), include=["embeddings"])
             return {i: np.asarray(v, np.float32) for i, v in zip(got["ids"], got["embeddings"],
                                                                  strict=True)}
-        wanted = set(ids)
-        return {sid: v for cid, (starts, vecs) in self.kept_sentences(
-                    embedder, sorted({i.rsplit("@", 1)[0] for i in ids})).items()
-                for s, v in zip(starts, vecs, strict=True)
-                if (sid := sentence_id(cid, s)) in wanted}
+        kept = {sid: v for cid, m in self._kept(embedder, {i.rsplit("@", 1)[0] for i in ids})
+                for sid, v in unpack(cid, m).items()}
+        return {i: kept[i] for i in ids if i in kept}
 
     def kept_sentences(self, embedder: str, chunk_ids: list[str]
                        ) -> dict[str, tuple[list[int], np.ndarray]]:
         """{chunk id: (sentence starts, vectors)} kept in the chunks ``chunk_ids``."""
-        col = self.collection(embedder)
+        return {cid: got for cid, m in self._kept(embedder, chunk_ids)
+                if (got := vectors(m)) is not None}
+
+    def _kept(self, embedder: str, chunk_ids) -> list[tuple[str, dict]]:
+        """(chunk id, metadata) of the chunks ``chunk_ids`` the embedder's collection holds."""
+        col = self._open(embedder, "chunks")
         if col is None or not chunk_ids:
-            return {}
-        got = self._get(col, ids=list(chunk_ids), include=["metadatas"])
-        return {cid: kept for cid, m in zip(got["ids"], got["metadatas"], strict=True)
-                if (kept := vectors(m or {})) is not None}
+            return []
+        got = self._get(col, ids=sorted(chunk_ids), include=["metadatas"])
+        return [(cid, m or {}) for cid, m in zip(got["ids"], got["metadatas"], strict=True)]
 
     def query(
         self, embedder: str, vector: np.ndarray, k: int, where: dict | None = None
@@ -104,13 +106,21 @@ class Reading:
         return [(sid.rsplit("@", 1)[0], sim)
                 for sid, sim in self._query(embedder, "sents", vector, k, where)]
 
+    def _open(self, embedder: str, kind: str) -> object | None:
+        """The embedder's collection of ``kind`` (None if missing), looked up once per
+        opening: every write clears what was looked up."""
+        key = (embedder, kind)
+        if key not in self._counts:
+            self._counts[key] = (self.collection(embedder, kind=kind), None)
+        return self._counts[key][0]
+
     def _query(self, embedder: str, kind: str, vector: np.ndarray, k: int,
                where: dict | None) -> list[tuple[str, float]]:
         key = (embedder, kind)
-        if key not in self._counts:  # count() costs more than a query: once per opening
-            col = self.collection(embedder, kind=kind)
+        col = self._open(embedder, kind)
+        if self._counts[key][1] is None:  # count() costs more than a query: once per opening
             self._counts[key] = (col, 0 if col is None else col.count())
-        col, n = self._counts[key]
+        n = self._counts[key][1]
         if n == 0:
             return []
         res = col.query(query_embeddings=[vector.astype(np.float32)], n_results=min(k, n),

@@ -35,7 +35,7 @@ def planted_app(tmp_path_factory):
 
 
 def test_the_detector_finds_held_out_notes_and_spares_the_news(planted_app):
-    from benchmarks.fit_addressed import HARD_NEWS, in_context, passage_vectors, screen
+    from benchmarks.fit_addressed import HARD_NEWS, level, passage_vectors, screen
     from corpus import load_corpus
     from eval.planted import load_notes
     from index import chunk_article
@@ -43,8 +43,7 @@ def test_the_detector_finds_held_out_notes_and_spares_the_news(planted_app):
     app, _ = planted_app
     e5, model = app.screen.embedder, app.screen.model
     notes = load_notes()
-    levels = [screen(model, e5, [n["note"]], in_context(e5, n["note"], n["context"], "")[None])[0]
-              for n in notes]
+    levels = [level(model, e5, n["note"], n["context"]) for n in notes]
     found = [v == 2 for v in levels]
     # measured 106 of 109 (AMD EPYC, int8 e5): a few more may flip on another CPU's rounding
     assert np.mean(found) >= 0.9, [n["id"] for n, f in zip(notes, found, strict=True) if not f]
@@ -54,8 +53,7 @@ def test_the_detector_finds_held_out_notes_and_spares_the_news(planted_app):
     # news about chatbots, AI rules and orders to people, written apart, never fitted on:
     # measured 0 of 36 flagged (the detector before the 160 more exemplars flagged 8)
     hard = [json.loads(line) for line in HARD_NEWS.read_text(encoding="utf-8").splitlines()]
-    hard_levels = [screen(model, e5, [h["text"]], in_context(e5, h["text"], "", "")[None])[0]
-                   for h in hard]
+    hard_levels = [level(model, e5, h["text"]) for h in hard]
     assert sum(v == 2 for v in hard_levels) <= 2, [h["text"] for h, v in
                                                    zip(hard, hard_levels, strict=True) if v == 2]
     chunks = [c.text for a in load_corpus(BUNDLED) for c in chunk_article(a)]
