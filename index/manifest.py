@@ -106,6 +106,11 @@ class Manifest:
         return [dict(zip(cols, r, strict=True)) for r in self.db.execute(
             f"SELECT {', '.join(cols)} FROM articles ORDER BY id")]
 
+    def chunk_count(self, ids: set[str]) -> int:
+        """How many chunks the articles ``ids`` have."""
+        return sum(n for aid, n in self.db.execute("SELECT id, n_chunks FROM articles")
+                   if aid in ids)
+
     def texts(self) -> dict[str, str]:
         """article id -> the indexed (cleaned) text that quotes and offsets refer to."""
         return dict(self.db.execute("SELECT id, text FROM articles"))

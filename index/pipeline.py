@@ -15,7 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus import Article, CorpusError, FileDone, KnownFile, Skipped, find_files, scan_corpus
+from corpus import (
+    Article,
+    CorpusError,
+    FileDone,
+    KnownFile,
+    Skipped,
+    StoreError,
+    find_files,
+    scan_corpus,
+)
 from corpus.loader import MAX_ARTICLE_CHARS
 
 from .chunking import chunk_article, chunk_sentences
@@ -89,6 +98,8 @@ class IndexReport:
     skipped_files: tuple[Skipped, ...] = ()
     links: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds by phase
+    shard: str = ""  # "I/N" for a run of one shard
+    shards_done: int = 0  # shards of its round finished when it ended (N: it published)
 
     def counts(self) -> str:
         """What the run changed, in words: "2 added, 1 updated, 0 removed, 5 unchanged"."""
@@ -97,8 +108,10 @@ class IndexReport:
 
     def to_dict(self) -> dict:
         """The command-line contract's fields."""
-        return {k: getattr(self, k) for k in ("articles", "added", "updated", "removed",
-                                               "unchanged", "skipped", "chunks", "seconds")}
+        out = {k: getattr(self, k) for k in ("articles", "added", "updated", "removed",
+                                              "unchanged", "skipped", "chunks", "seconds")}
+        return {**out, "shard": self.shard, "shards_done": self.shards_done} if self.shard \
+            else out
 
 
 def index_corpus(root: str | Path, store: Store, embedders: list[Embedder],
@@ -123,9 +136,15 @@ def index_corpus(root: str | Path, store: Store, embedders: list[Embedder],
 
 def _drop_stale(store: Store, embedders: list[Embedder]) -> None:
     """Vectors of another model version (or layout) are useless: start that model over. The
-    manifest forgets them before the collection goes, so a kill in between is harmless."""
+    manifest forgets them before the collection goes, so a kill in between is harmless. A
+    shard leaves that to a whole run: the other shards write the same collections."""
     for e in embedders:
         if not store.is_current(e.name, e.version):
+            if store.shard is not None and store.model_version(e.name) is not None:
+                raise StoreError(
+                    f"the store at {store} holds {e.name} vectors of another model version or "
+                    "layout: run one 'index' without --shard first (it re-embeds them), then "
+                    "the shards.")
             store.manifest.clear_embedder(e.name)
             store.drop(e.name)
 
@@ -168,7 +187,9 @@ class _Run:
         self.t0 = time.perf_counter()
         self.timings = {"embed": 0.0, "write": 0.0}
         self.done = {e.name: self.man.embedded(e.name) for e in embedders}
-        self.known = self.man.ids()
+        self.shard = store.shard  # a shard run sees only the articles it owns
+        self.known = {i for i in self.man.ids() if self.mine(i)}
+        self.read_any = False  # an article was read (its shard's or another's)
         self.seen: set[str] = set()
         self.seen_files: set[str] = set()
         self.skipped: list[Skipped] = []
@@ -189,6 +210,9 @@ class _Run:
             self._batch_t0 = time.perf_counter()
         self.report_progress((done, total, time.perf_counter() - self._batch_t0))
 
+    def mine(self, article_id: str) -> bool:
+        return self.shard is None or self.shard.owns(article_id)
+
     def take(self, item: Article | FileDone | KnownFile | Skipped) -> None:
         if isinstance(item, Skipped):
             self.skipped.append(item)
@@ -198,9 +222,11 @@ class _Run:
             self.seen_files.add(item.source)
             self.files_done += 1
         elif isinstance(item, KnownFile):
-            self.seen.update(item.ids)
+            ids = [i for i in item.ids if self.mine(i)]
+            self.seen.update(ids)
             self.seen_files.add(item.source)
-            self.counts["unchanged"] += len(item.ids)
+            self.counts["unchanged"] += len(ids)
+            self.read_any = True
             self.files_done += 1
             if self.files_done % 200 == 0:
                 self.report_progress()
@@ -208,6 +234,9 @@ class _Run:
             self.take_article(item)
 
     def take_article(self, a: Article) -> None:
+        self.read_any = True
+        if not self.mine(a.id):
+            return
         self.seen.add(a.id)
         if all(self.done[e.name].get(a.id) == a.sha256 for e in self.embedders):
             self.counts["unchanged"] += 1
@@ -231,7 +260,7 @@ class _Run:
 
     def finish(self, prune: bool) -> IndexReport:
         """Remove what is gone (unless refused), refresh keyword index and links, report."""
-        if self.skipped and not self.seen:  # e.g. a folder of unreadable files: keep the index
+        if self.skipped and not self.read_any:  # a folder of unreadable files: keep the index
             first = self.skipped[0]
             raise CorpusError(
                 f"none of the {len(self.skipped)} files in the corpus holds a readable article "
@@ -246,12 +275,15 @@ class _Run:
         self.man.delete(gone)
         self.man.forget_files(self.seen_files)
         self.timings["write"] += time.perf_counter() - t
-        t = time.perf_counter()
-        n_chunks = refresh_keyword_index(self.store, self.embedders[0].name)
-        self.timings["keyword"] = time.perf_counter() - t
-        t = time.perf_counter()
-        n_links = refresh_links(self.store, [e.name for e in self.embedders])
-        self.timings["links"] = time.perf_counter() - t
+        if self.shard is None:
+            t = time.perf_counter()
+            n_chunks = refresh_keyword_index(self.store, self.embedders[0].name)
+            self.timings["keyword"] = time.perf_counter() - t
+            t = time.perf_counter()
+            n_links = refresh_links(self.store, [e.name for e in self.embedders])
+            self.timings["links"] = time.perf_counter() - t
+        else:  # the round's last shard links every article; readers build keyword indexes
+            n_chunks, n_links = self.man.chunk_count(self.seen), 0
         self.man.stamp_generation()  # readers in other processes reopen the store
         if refused is not None:
             raise refused
@@ -260,7 +292,8 @@ class _Run:
             removed=len(gone), unchanged=self.counts["unchanged"], skipped=len(self.skipped),
             chunks=n_chunks, seconds=round(time.perf_counter() - self.t0, 3),
             skipped_files=tuple(self.skipped), links=n_links,
-            timings={k: round(v, 3) for k, v in self.timings.items()})
+            timings={k: round(v, 3) for k, v in self.timings.items()},
+            shard=str(self.shard or ""))
 
 
 def _write_group(store: Store, embedders: list[Embedder], group: list[tuple[Article, list]],

@@ -19,9 +19,9 @@ Where things live, and why:
 ``index`` writes vectors to the server as it goes and publishes the manifest when it ends;
 a run killed half-way leaves the server's manifest as it was (vectors are upserted under
 stable ids, so the next run, from any machine, redoes the rest with no duplicates). One
-``index`` at a time: a lease record on the server, renewed while the run writes. Every call
-is retried with backoff when the server does not answer (a restart), then fails in one
-sentence naming the URL.
+``index`` at a time, or N shards of one round (``shards.py``): leases on the server, renewed
+while a run writes (``remote_lease.py``). Every call is retried with backoff when the server
+does not answer (a restart), then fails in one sentence naming the URL.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,17 +41,18 @@ from corpus import StoreError, UsageError
 
 from .manifest import Manifest
 from .pipeline import PruneRefused, refresh_keyword_index
-from .store import Store
+from .remote_lease import Leases
+from .shards import Shard
+from .store import LAYOUT, Store
 
 MANIFEST = "manifest"
-LEASE_S = 300.0  # an index run's lease; renewed while it writes
 RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0)  # seconds between attempts when the server is away
 _TABLES = {  # table -> (key columns, record id prefix)
     "articles": (("id",), "a"), "files": (("file",), "f"),
     "embedded": (("article_id", "embedder"), "e"), "links": (("a", "b"), "l"),
     "meta": (("key",), "m"),
 }
-_LOCAL_META = ("lock",)  # meta keys that stay on the server
+_SERVER_ONLY = ("m:lock", "m:shard:")  # records no reader's mirror copies
 
 
 def open_store(spec: str, token: str = "", tenant: str = "", database: str = "",
@@ -63,11 +63,11 @@ def open_store(spec: str, token: str = "", tenant: str = "", database: str = "",
     return Store(spec)
 
 
-class RemoteStore(Store):
+class RemoteStore(Leases, Store):
     remote = True
 
     def __init__(self, url: str, token: str = "", tenant: str = "", database: str = "",
-                 cache: Path | None = None):
+                 cache: Path | None = None, shard: Shard | None = None):
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise UsageError(f"store {url!r} is not a Chroma server URL: write e.g. "
@@ -80,15 +80,19 @@ class RemoteStore(Store):
         key = hashlib.sha256(f"{self.url}|{self._tenant}|{self._database}".encode())
         root = cache or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) \
             / "newsqa-assistant"
-        super().__init__(root / "stores" / f"{self._host}-{self._port}-{key.hexdigest()[:12]}")
-        self._lease_until = 0.0
+        mirror = f"{self._host}-{self._port}-{key.hexdigest()[:12]}"
+        if shard is not None:  # a mirror of its own: shards may run on one machine
+            mirror += f"-shard{shard.i}of{shard.n}"
+        super().__init__(root / "stores" / mirror)
+        self.shard = shard
         self._run = os.urandom(8).hex()  # this object's lease, told apart from others'
 
     def __str__(self) -> str:
         return self.url
 
-    def clone(self) -> RemoteStore:
-        return RemoteStore(self.url, self._token, self._tenant, self._database, self._cache)
+    def clone(self, shard: Shard | None = None) -> RemoteStore:
+        return RemoteStore(self.url, self._token, self._tenant, self._database, self._cache,
+                           shard)
 
     # -- the connection ---------------------------------------------------------------
     def _open_client(self):
@@ -227,9 +231,9 @@ class RemoteStore(Store):
             self.gens.publish(folder, server)
         self.close()  # the next use pins the new generation
 
-    def sync(self) -> None:
-        """Replace the local mirror with the server's manifest and rebuild the keyword
-        index from the server's chunks (written whole, then renamed into place)."""
+    def sync(self, keyword: bool = True) -> None:
+        """Replace the local mirror with the server's manifest and bring the keyword index
+        up to the server's chunks (written whole, then renamed into place)."""
         self.path.mkdir(parents=True, exist_ok=True)
         tmp = self.manifest_path.with_suffix(".sync")
         for p in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
@@ -241,7 +245,7 @@ class RemoteStore(Store):
             for rid, doc in zip(ids, docs, strict=True):
                 table = next((t for t, (_, p) in _TABLES.items() if rid.startswith(p + ":")),
                              None)
-                if table and not (table == "meta" and rid[2:] in _LOCAL_META):
+                if table and not rid.startswith(_SERVER_ONLY):
                     rows[table].append(json.loads(doc) if table != "meta" else
                                        {"key": rid[2:], "value": doc})
         with man._tx():
@@ -255,7 +259,7 @@ class RemoteStore(Store):
             self._manifest.close()
             self._manifest, self._manifest_checked = None, False
         os.replace(tmp, self.manifest_path)
-        for name in self._embedder_names()[:1]:
+        for name in self._embedder_names()[:1] if keyword else ():
             refresh_keyword_index(self, name)
 
     def _embedder_names(self) -> list[str]:
@@ -269,25 +273,15 @@ class RemoteStore(Store):
 
     def publish(self) -> None:
         """Upload the local manifest's rows that the server lacks or holds otherwise, and
-        remove those it no longer has; the generation goes last."""
+        remove those it no longer has; the generation goes last. One shard's run publishes
+        only the rows it owns, and no generation (``remote_lease.py``)."""
         man = self.manifest
         col = self._manifest_collection(create=True)
         have: dict[str, str] = {}
         for ids, metas in self.pages(col, ["metadatas"]):
-            have.update({i: (m or {}).get("h", "") for i, m in zip(ids, metas, strict=True)})
-        want: dict[str, str] = {}
-        for table, (keys, prefix) in _TABLES.items():
-            cur = man.db.execute(f"SELECT * FROM {table}")
-            cols = [d[0] for d in cur.description]
-            for r in cur:
-                row = dict(zip(cols, r, strict=True))
-                if table == "meta":
-                    if row["key"] in _LOCAL_META or row["key"] == "generation":
-                        continue
-                    want[f"m:{row['key']}"] = row["value"]
-                else:
-                    want[f"{prefix}:" + "\t".join(str(row[k]) for k in keys)] = json.dumps(
-                        row, ensure_ascii=False)
+            have.update({i: (m or {}).get("h", "") for i, m in zip(ids, metas, strict=True)
+                         if self._owned(i)})
+        want = {i: d for i, d in _rows(man) if self._owned(i)}
         changed = [(i, d) for i, d in want.items() if have.get(i) != _digest(d)]
         for n in range(0, len(changed), 500):
             part = changed[n:n + 500]
@@ -295,15 +289,37 @@ class RemoteStore(Store):
                 ids=[i for i, _ in part], documents=[d for _, d in part],
                 embeddings=np.zeros((len(part), 1), np.float32),
                 metadatas=[{"h": _digest(d)} for _, d in part]), "publish")
-        gone = [i for i in have if i not in want and i not in ("m:generation", "m:lock")]
+        gone = [i for i in have if i not in want and not i.startswith(("m:lock",
+                                                                          "m:generation"))]
         for n in range(0, len(gone), 500):
             self._retry(lambda n=n: col.delete(ids=gone[n:n + 500]), "publish")
-        gen = man.get_meta("generation") or str(time.time())
-        self._retry(lambda: col.upsert(ids=["m:generation"], documents=[gen],
-                                       embeddings=np.zeros((1, 1), np.float32),
-                                       metadatas=[{"h": _digest(gen)}]), "publish")
+        if self._whole():
+            gen = man.get_meta("generation") or str(time.time())
+            self._retry(lambda: col.upsert(ids=["m:generation"], documents=[gen],
+                                           embeddings=np.zeros((1, 1), np.float32),
+                                           metadatas=[{"h": _digest(gen)}]), "publish")
 
-    # -- one writer at a time ---------------------------------------------------------
+    def _owned(self, rid: str) -> bool:
+        """Whether this run publishes the manifest record ``rid``: all of them, or a shard's
+        articles and their embedded marks, the file records (every shard reads the whole
+        corpus, so theirs agree) and the layout."""
+        if self._whole():
+            return True
+        if rid.startswith(("a:", "e:")):
+            return self.shard.owns(rid[2:].split("\t")[0])
+        return rid.startswith("f:") or rid == "m:layout"
+
+    def _start_layout(self, man: Manifest) -> None:
+        """A shard never empties the store: the other shards write it too."""
+        if self._whole():
+            return super()._start_layout(man)
+        if man.ids():
+            raise StoreError(f"the store at {self.url} was written with another layout: run "
+                             "one 'index' without --shard first (it re-indexes it), then the "
+                             "shards.")
+        man.set_meta("layout", LAYOUT)
+
+    # -- one writer at a time, or the shards of one round ------------------------------
     @contextmanager
     def locked(self, exclusive: bool, empty: bool = False) -> Iterator[None]:
         if not exclusive or self._held == "exclusive":
@@ -313,61 +329,40 @@ class RemoteStore(Store):
         with super().locked(True, empty):
             self._take_lease()
             try:
-                if self._local_generation() != self._server_meta("generation"):
-                    self.sync()  # start from what the server holds
+                server = self._server_meta("generation")
+                if self._local_generation() != server:
+                    self.sync(keyword=self.shard is None)  # start from what the server holds
                 try:
                     yield
                 except PruneRefused:  # the run completed all but the removals
-                    self.publish()
+                    self._publish_run(server or "")
                     raise
-                self.publish()
+                self._publish_run(server or "")
             finally:
                 self._release_lease()
 
-    def _take_lease(self) -> None:
-        col = self._manifest_collection(create=True)
-        got = self._retry(lambda: col.get(ids=["m:lock"], include=["documents"]), "lock")
-        if got["ids"]:
-            lease = json.loads(got["documents"][0])
-            if lease["until"] > time.time() and lease["run"] != self._run and \
-                    not _dead(lease["host"], lease["pid"]):
-                raise StoreError(f"the store at {self.url} is in use by another 'index' run "
-                                 f"({lease['host']}, pid {lease['pid']}): wait for it to "
-                                 "finish.")
-        self._renew(force=True)
+    def _publish_run(self, base: str) -> None:
+        self.publish()
+        if not self._whole():
+            self._shard_published(base)
 
-    def _renew(self, force: bool = False) -> None:
-        if not force and (self._held != "exclusive" or
-                          time.time() < self._lease_until - LEASE_S / 2):
-            return
-        self._lease_until = time.time() + LEASE_S
-        doc = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "run": self._run,
-                          "until": self._lease_until})
-        col = self._manifest_collection(create=True)
-        self._retry(lambda: col.upsert(ids=["m:lock"], documents=[doc],
-                                       embeddings=np.zeros((1, 1), np.float32)), "lock")
 
-    def _release_lease(self) -> None:
-        col = self._manifest_collection(create=True)
-        self._retry(lambda: col.delete(ids=["m:lock"]), "lock")
-        self._lease_until = 0.0
+def _rows(man: Manifest) -> Iterator[tuple[str, str]]:
+    """(record id, document) of every manifest row a server keeps (not the generation)."""
+    for table, (keys, prefix) in _TABLES.items():
+        cur = man.db.execute(f"SELECT * FROM {table}")
+        cols = [d[0] for d in cur.description]
+        for r in cur:
+            row = dict(zip(cols, r, strict=True))
+            if table != "meta":
+                yield f"{prefix}:" + "\t".join(str(row[k]) for k in keys), json.dumps(
+                    row, ensure_ascii=False)
+            elif row["key"] not in ("lock", "generation"):
+                yield f"m:{row['key']}", row["value"]
 
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _dead(host: str, pid: int) -> bool:
-    """The lease's run was on this machine and its process is gone (killed): take over."""
-    if host != socket.gethostname():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _not_found(text: str) -> bool:

@@ -38,6 +38,7 @@ HNSW = {"space": "cosine"}  # each collection's graph, set when it is created
 
 class Store(Reading):
     remote = False  # a folder here; index.remote.RemoteStore is a Chroma server
+    shard = None  # a RemoteStore's shards.Shard when it is written by one shard of a round
 
     def __init__(self, path: str | Path):
         text = str(path)
@@ -76,8 +77,12 @@ class Store(Reading):
                 "folder with --store."
             ) from None
 
-    def clone(self) -> Store:
-        """Another handle on the store (an in-process run writes through one, asks another)."""
+    def clone(self, shard=None) -> Store:
+        """Another handle on the store (an in-process run writes through one, asks another);
+        ``shard`` (a shards.Shard) is for a server store."""
+        if shard is not None:
+            raise UsageError(f"--shard is for a Chroma server store (--store http://host:port), "
+                             f"and {self.path} is a folder: index it with one run.")
         return Store(self.path)
 
     def exists(self) -> bool:
@@ -120,13 +125,17 @@ class Store(Reading):
             self.ensure_writable()
             man = self._manifest or Manifest(self.manifest_path)
             if man.get_meta("layout") != LAYOUT:
-                for col in self.client.list_collections():
-                    self.client.delete_collection(getattr(col, "name", col))
-                man.delete(man.ids())
-                man.forget_files(set())
-                man.set_meta("layout", LAYOUT)
+                self._start_layout(man)
             self._manifest, self._manifest_checked = man, True
         return self._manifest
+
+    def _start_layout(self, man: Manifest) -> None:
+        """A store written before the manifest existed, or with another layout: emptied."""
+        for col in self.client.list_collections():
+            self.client.delete_collection(getattr(col, "name", col))
+        man.delete(man.ids())
+        man.forget_files(set())
+        man.set_meta("layout", LAYOUT)
 
     def close(self) -> None:
         """Release the Chroma client, the manifest and the pinned generation (the next use

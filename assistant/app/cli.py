@@ -64,6 +64,15 @@ def _fraction(value: str) -> float:
     return x
 
 
+def _shard(value: str):
+    from index.shards import Shard
+
+    try:
+        return Shard.parse(value)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--shard ")) from None
+
+
 def _port(value: str) -> int:
     n = _positive(value)
     if n > 65535:
@@ -93,6 +102,9 @@ def _index_flags(sp: argparse.ArgumentParser) -> None:
                          "whose files are gone from the corpus folder")
     sp.add_argument("--rebuild", action="store_true",
                     help="remove the index (e.g. a damaged one) and index the corpus anew")
+    sp.add_argument("--shard", type=_shard, metavar="I/N",
+                    help="index only shard I of N of the articles (a Chroma server store): N "
+                    "processes or machines write at once; the last to end publishes the store")
 
 
 def _question_flags(sp: argparse.ArgumentParser) -> None:

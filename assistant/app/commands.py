@@ -34,13 +34,19 @@ def _assistant(cfg: Config):
 def index(args: argparse.Namespace) -> int:
     cfg = _config(args)
     report = _assistant(cfg).index(progress=progress_bar(), prune=args.prune,
-                                   rebuild=args.rebuild)
+                                   rebuild=args.rebuild, shard=args.shard)
     output.skipped(report)
     if args.json:
         print(json.dumps(report.to_dict()))
-    else:
-        print(f"indexed {report.articles} articles into {cfg.store}: {report.counts()}; "
-              f"{report.chunks} chunks; {report.seconds:.1f} s")
+        return 0
+    shard = f"shard {report.shard}: " if report.shard else ""
+    print(f"{shard}indexed {report.articles} articles into {cfg.store}: {report.counts()}; "
+          f"{report.chunks} chunks; {report.seconds:.1f} s")
+    if args.shard:
+        n = args.shard.n
+        print(f"all {n} shards are done: the store's new generation is published"
+              if report.shards_done == n else f"{report.shards_done} of {n} shards are done: "
+              "the store publishes when the last one ends")
     return 0
 
 

@@ -35,6 +35,7 @@ from index import (
     open_store,
 )
 from index.pipeline import Progress, PruneRefused
+from index.shards import Shard
 
 from .addressed import AddressScreen
 from .answer import ExtractiveAnswerer
@@ -83,11 +84,11 @@ class Assistant(Catalogue):
         return self._embedders
 
     # -- indexing -------------------------------------------------------------------------
-    def index(self, progress: Progress | None = None, prune: bool = False,
-              rebuild: bool = False, reopen: bool = True) -> IndexReport:
-        """Bring the store in line with the corpus folder. Unless ``prune``, a run that would
-        remove every indexed article or more than half of them raises PruneRefused. With
-        ``rebuild`` the old index (a damaged one) is removed first and all is indexed anew.
+    def index(self, progress: Progress | None = None, prune: bool = False, rebuild: bool = False,
+              reopen: bool = True, shard: Shard | None = None) -> IndexReport:
+        """Bring the store in line with the corpus folder (``shard``: its part, index/shards.py).
+        Unless ``prune``, a run that would remove every indexed article or more than half of
+        them raises PruneRefused. ``rebuild``: the old index (a damaged one) goes first.
         Questions asked meanwhile (other threads) answer from the published generation; this
         object moves to the new one at the end (``reopen``) or with its next question."""
         # checked before the models load: a missing corpus or an unwritable store fails at once
@@ -96,7 +97,7 @@ class Assistant(Catalogue):
         fresh = not self.store.remote and not self.store.path.exists()
         before = set() if fresh else self._complete()
         try:
-            report = self._index(root, progress, prune, rebuild)
+            report = self._index(root, progress, prune, rebuild, shard)
             if reopen:
                 self._fresh()
             return report
@@ -131,7 +132,7 @@ class Assistant(Catalogue):
                           "and run 'index' again to resume where it stopped.")
 
     def _index(self, root: Path, progress: Progress | None, prune: bool,
-               rebuild: bool) -> IndexReport:
+               rebuild: bool, shard: Shard | None) -> IndexReport:
         """Index through a handle of its own: it writes the next generation while
         questions go on answering from the published one, which the next question after
         the run leaves for the new one."""
@@ -142,7 +143,7 @@ class Assistant(Catalogue):
             if not find_files(root):
                 raise UsageError(f"--rebuild needs the corpus, and {root} holds no "
                                  "article files: pass the right --corpus.")
-        writer = self.store.clone()
+        writer = self.store.clone(shard)
         try:
             with writer.locked(exclusive=True, empty=rebuild):
                 try:
@@ -150,15 +151,16 @@ class Assistant(Catalogue):
                         n = len(writer.manifest.ids())
                         if n:
                             raise PruneRefused(n, n, root)
-                    return index_corpus(root, writer, self.embedders, self.config.fields(),
-                                        progress, self.config.index_batch, prune,
-                                        self.config.max_article_chars)
+                    report = index_corpus(root, writer, self.embedders, self.config.fields(),
+                                          progress, self.config.index_batch, prune,
+                                          self.config.max_article_chars)
                 except Exception:
                     try:  # what the run completed, for the disk-full sentence
                         self._written = self._complete(writer)
                     except Exception:  # noqa: BLE001 - a full disk can fail the count too
                         self._written = set()
                     raise
+            return replace(report, shards_done=writer.shards_done) if shard else report
         finally:
             writer.close()
             self._generation = "indexed"  # the next question opens the new generation
@@ -183,13 +185,12 @@ class Assistant(Catalogue):
                 f"--store {self.store}' where the corpus is.")
         check_folder(Path(self.config.corpus))  # before anything is written to the store
         if notice:
-            missing = [e.name for e in self.embedders
-                       if not self.store.is_current(e.name, e.version)] \
-                if self.store.exists() else []
-            notice(f"the store {self.config.store} has no index by {', '.join(missing)} "
-                   f"(or it was made by another model version): indexing "
-                   f"{self.config.corpus} first" if missing and self.store.exists() else
-                   f"the store {self.config.store} is empty: indexing {self.config.corpus} first")
+            missing = [e.name for e in self.embedders if self.store.exists() and
+                       not self.store.is_current(e.name, e.version)]
+            notice(f"the store {self.config.store} has no index by {', '.join(missing)} (or it "
+                   f"was made by another model version): indexing {self.config.corpus} first"
+                   if missing else f"the store {self.config.store} is empty: indexing "
+                   f"{self.config.corpus} first")
         report = self.index(progress)
         if notice:
             for skipped in report.skipped_files:
