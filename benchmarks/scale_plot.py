@@ -57,9 +57,12 @@ def draw(rows: list[dict], out: Path) -> None:
                title=title)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
-    mem.axhline(1536, color="red", lw=0.8, ls=":")
-    mem.annotate("1.5 GB target", (mem.get_xlim()[0], 1536), fontsize=7, color="red",
-                 xytext=(4, 3), textcoords="offset points")
+    for ax, y, text in ((mem, 1536, "product RSS target 1.5 GB"),
+                        (lat, 200, "search p95 target (1M, server)"),
+                        (lat, 500, "ask p95 target (1M, server)")):
+        ax.axhline(y, color="red", lw=0.8, ls=":")
+        ax.annotate(text, (ax.get_xlim()[0], y), fontsize=7, color="red", xytext=(4, 3),
+                    textcoords="offset points")
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)

@@ -137,7 +137,8 @@ def index_corpus(root: str | Path, store: Store, embedders: list[Embedder],
 def _drop_stale(store: Store, embedders: list[Embedder]) -> None:
     """Vectors of another model version (or layout) are useless: start that model over. The
     manifest forgets them before the collection goes, so a kill in between is harmless. A
-    shard leaves that to a whole run: the other shards write the same collections."""
+    shard drops nothing: the other shards write the same collections (one may be creating
+    the collection this one found missing)."""
     for e in embedders:
         if not store.is_current(e.name, e.version):
             if store.shard is not None and store.model_version(e.name) is not None:
@@ -146,7 +147,8 @@ def _drop_stale(store: Store, embedders: list[Embedder]) -> None:
                     "layout: run one 'index' without --shard first (it re-embeds them), then "
                     "the shards.")
             store.manifest.clear_embedder(e.name)
-            store.drop(e.name)
+            if store.shard is None:
+                store.drop(e.name)
 
 
 def index_articles(

@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 
-from corpus import UsageError, parse_article
+from corpus import StoreError, UsageError, parse_article
 from index import Store, index_articles
 from index.shards import Shard, owner
 from tests.index.test_index import HashEmbedder
@@ -64,3 +64,14 @@ def test_a_shard_run_embeds_counts_and_removes_only_its_own_articles(tmp_path):
     # the other shard's articles are not this run's to remove; its own gone one is
     again = index_articles([a for a in arts if a.id != mine[0].id], store, embs, prune=True)
     assert (again.removed, again.unchanged) == (1, len(mine) - 1)
+
+
+def test_a_shard_never_empties_a_store_of_another_model_version(tmp_path):
+    arts = [make_article(f"a{i}", f"Article {i} says something about topic {i}.")
+            for i in range(6)]
+    index_articles(arts, Store(tmp_path / "s"), [HashEmbedder("1")])
+    shard = _ShardStore(tmp_path / "s", Shard(1, 2))
+    with pytest.raises(StoreError, match="run one 'index' without --shard first"):
+        index_articles(arts, shard, [HashEmbedder("2")])
+    whole = Store(tmp_path / "s")  # still whole, still the old version
+    assert whole.is_current("hash-test", "1") and len(whole.read_manifest().ids()) == 6
