@@ -36,6 +36,7 @@ import index.pipeline
 from benchmarks import common
 from benchmarks.common import bench_parser, cpu_line, write_json
 from benchmarks.store_scale import chroma_server, pool_sentences, say, synthetic
+from benchmarks.write_path import unit
 from index import RemoteStore
 from index.shards import Shard
 
@@ -49,12 +50,8 @@ class RandomEmbedder:
         self.name, self.dim, self.version = name, dim, f"random {dim}"
 
     def encode_documents(self, texts: list[str]) -> np.ndarray:
-        out = np.empty((len(texts), self.dim), np.float32)
-        for i, t in enumerate(texts):
-            seed = int.from_bytes(hashlib.sha256(t.encode()).digest()[:8], "big")
-            v = np.random.default_rng(seed).standard_normal(self.dim)
-            out[i] = v / np.linalg.norm(v)
-        return out
+        return np.vstack([unit(np.random.default_rng(int.from_bytes(
+            hashlib.sha256(t.encode()).digest()[:8], "big")), 1, self.dim) for t in texts])
 
 
 def worker(spec: dict) -> dict:
@@ -94,7 +91,7 @@ def run_mode(n: int, args, articles: int, tmp: Path) -> dict:
         workers = [json.loads(o.strip().splitlines()[-1]) for o in outs]
         check = RemoteStore(url, cache=tmp / f"check-{n}")
         counts = {e: check.collection(e).count() for e in ("e5-small", "use")}
-        published = check._server_meta("generation") is not None
+        published = check.exists()
         check.close()
     return {"processes": max(n, 1), "sharded": bool(n), "seconds": round(wall, 2),
             "chunk_counts": counts, "published": published, "workers": workers}

@@ -295,9 +295,7 @@ class RemoteStore(Leases, Store):
             self._retry(lambda n=n: col.delete(ids=gone[n:n + 500]), "publish")
         if self._whole():
             gen = man.get_meta("generation") or str(time.time())
-            self._retry(lambda: col.upsert(ids=["m:generation"], documents=[gen],
-                                           embeddings=np.zeros((1, 1), np.float32),
-                                           metadatas=[{"h": _digest(gen)}]), "publish")
+            self._put(col, "m:generation", gen, {"h": _digest(gen)}, "publish")
 
     def _owned(self, rid: str) -> bool:
         """Whether this run publishes the manifest record ``rid``: all of them, or a shard's

@@ -71,7 +71,7 @@ class Leases:
         if (conflict := self._conflict(col)) is not None:
             raise StoreError(conflict)
         self._renew(force=True)
-        if self.shard is not None:  # this shard is not done until this run publishes
+        if not self._whole():  # this shard is not done until this run publishes
             self._retry(lambda: col.delete(ids=[f"m:shard:{self.shard}"]), "lock")
 
     def _renew(self, force: bool = False) -> None:
@@ -81,10 +81,13 @@ class Leases:
         self._lease_until = time.time() + LEASE_S
         doc = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "run": self._run,
                           "until": self._lease_until})
-        col = self._manifest_collection(create=True)
-        self._retry(lambda: col.upsert(ids=[self._lease_id()], documents=[doc],
-                                       embeddings=np.zeros((1, 1), np.float32),
-                                       metadatas=[{"kind": "lease"}]), "lock")
+        self._put(self._manifest_collection(create=True), self._lease_id(), doc,
+                  {"kind": "lease"}, "lock")
+
+    def _put(self, col, rid: str, doc: str, meta: dict, what: str) -> None:
+        """One record of the manifest collection (its vector a 1-d placeholder)."""
+        self._retry(lambda: col.upsert(ids=[rid], documents=[doc], metadatas=[meta],
+                                       embeddings=np.zeros((1, 1), np.float32)), what)
 
     def _release_lease(self) -> None:
         col = self._manifest_collection(create=True)
@@ -97,9 +100,7 @@ class Leases:
         col = self._manifest_collection(create=True)
         doc = json.dumps({"base": base, "host": socket.gethostname(), "pid": os.getpid(),
                           "at": time.time()})
-        self._retry(lambda: col.upsert(ids=[f"m:shard:{self.shard}"], documents=[doc],
-                                       embeddings=np.zeros((1, 1), np.float32),
-                                       metadatas=[{"kind": "shard"}]), "lock")
+        self._put(col, f"m:shard:{self.shard}", doc, {"kind": "shard"}, "lock")
         done = [rid for rid, rec in self._records(col, "shard").items()
                 if rid.endswith(f"/{self.shard.n}") and rec["base"] == base]
         self.shards_done = len(done)
@@ -109,9 +110,11 @@ class Leases:
         self._finishing = True
         try:
             self._take_lease()
-            self._end_round()
-        except StoreError:  # another run ends it (or a whole run began)
+        except StoreError:  # another run ends it (or a whole run began): its lease stays
+            self._finishing = False
             return
+        try:
+            self._end_round()
         finally:
             self._release_lease()
             self._finishing = False

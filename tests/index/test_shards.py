@@ -6,6 +6,7 @@ shard ends."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,7 @@ def servers(tmp_path_factory):
 
 def _shard_processes(url: str, cache: Path, n: int = 2) -> list[dict]:
     """``python -m assistant index --shard I/N --json`` for every I at once."""
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("ASSISTANT_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     cache.mkdir()
     from index.embedders.e5build import default_cache
 
