@@ -248,8 +248,8 @@ def run_step(kind: str, spec: dict, args, watch: list[int]) -> dict:
 
 
 @contextlib.contextmanager
-def chroma_server(data: Path, log: Path):  # `chroma run` until it answers: (process, URL)
-    port = free_port()
+def chroma_server(data: Path, log: Path, port: int = 0):  # `chroma run` answering: (proc, URL)
+    port = port or free_port()
     with open(log, "w") as f:
         proc = subprocess.Popen([str(ROOT / ".venv/bin/chroma"), "run", "--path", str(data),
                                  "--port", str(port)], stdout=f, stderr=subprocess.STDOUT)
