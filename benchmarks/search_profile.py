@@ -13,17 +13,13 @@ from __future__ import annotations
 import cProfile
 import io
 import pstats
-import time
 from pathlib import Path
 
 import numpy as np
 
-import index
-from assistant.engine.config import load_config
-from assistant.engine.service import Assistant
 from benchmarks import common
 from benchmarks.common import bench_parser
-from benchmarks.store_scale import EMBEDDERS, chroma_server, gold_set
+from benchmarks.store_scale import chroma_server, gold_set, reader_app, timed
 
 
 def profile(base: Path, xquad: Path, questions: int, top: int) -> str:
@@ -33,20 +29,12 @@ def profile(base: Path, xquad: Path, questions: int, top: int) -> str:
                          "benchmarks.store_scale --kinds server --keep first.")
     port = int(caches[0].name.split("-")[1])
     with chroma_server(base / "chroma-data", base / "profile-chroma.log", port) as (_, url):
-        embs = [index.load_embedder(n) for n in EMBEDDERS]
-        app = Assistant(load_config(toml_path="/nonexistent", env={}, store=url),
-                        store=index.RemoteStore(url, cache=base / "reader"), embedders=embs)
+        app = reader_app({"kind": "server", "store": url, "base": str(base)})
         qs = [q for _, q, _ in gold_set(xquad)[1]]
         for q in qs[:5]:  # warm-up
             app.search(q, k=5)
-        prof, ms = cProfile.Profile(), []
-        for q in qs[5:5 + questions]:
-            app.retriever._qcache.clear()  # embed each question, as a new one would be
-            t = time.perf_counter()
-            prof.enable()
-            app.search(q, k=5)
-            prof.disable()
-            ms.append((time.perf_counter() - t) * 1000)
+        prof = cProfile.Profile()
+        ms, _ = timed(lambda q: prof.runcall(app.search, q, k=5), qs[5:5 + questions], app)
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(top)
     p50, p95 = np.percentile(ms, [50, 95])

@@ -17,7 +17,7 @@ first open: a server's from an empty cache, "a second machine"); query (a warm-u
 question through ``search``, --asks through ``ask``, then VmRSS); then two cold
 ``python -m assistant ask --json --no-server`` (seconds and peak RSS).
 Load rate = chunks / (index wall time - links time). 1M chunks on 2 cores: about 2 h to load
-a server store and 31 KB of disk a chunk; pass --keep, then --reuse to measure again.
+a server store and 38 KB of disk a chunk; pass --keep, then --reuse to measure again.
 """
 
 from __future__ import annotations
@@ -200,10 +200,14 @@ def timed(fn, questions: list[str], app: Assistant) -> tuple[list[float], list]:
     return times, out
 
 
+def reader_app(spec: dict, embedders: list | None = None) -> Assistant:  # a reader's cache
+    embs = [index.load_embedder(n) for n in EMBEDDERS] if embedders is None else embedders
+    return Assistant(load_config(toml_path="/nonexistent", env={}, store=spec["store"]),
+                     store=open_spec(spec, "reader"), embedders=embs)
+
+
 def query_worker(spec: dict) -> dict:
-    embs, store = [index.load_embedder(n) for n in EMBEDDERS], open_spec(spec, "reader")
-    app = Assistant(load_config(toml_path="/nonexistent", env={}, store=spec["store"]),
-                    store=store, embedders=embs)
+    app = reader_app(spec)
     t = time.perf_counter()
     app.retriever  # noqa: B018 - a warm open (the open step made the cache)
     open_s = time.perf_counter() - t
@@ -283,10 +287,8 @@ def cold(store: str, cache: Path | None, question: str) -> list | str:
 
 def open_worker(spec: dict) -> dict:
     """A reader's first open: a server store's from an empty cache (a new machine)."""
-    store, t = open_spec(spec, "reader"), time.perf_counter()
-    app = Assistant(load_config(toml_path="/nonexistent", env={}, store=spec["store"]),
-                    store=store, embedders=[])
-    store.generation()  # a server store: download the manifest, build the keyword index
+    t, app = time.perf_counter(), reader_app(spec, embedders=[])  # opened inside the timing
+    app.store.generation()  # a server store: download the manifest, build the keyword index
     app.retriever  # noqa: B018 - opens the keyword index
     return {"open_s": round(time.perf_counter() - t, 2), **vm_mb()}
 

@@ -109,14 +109,15 @@ class Leases:
         self._release_lease()
         self._finishing = True
         try:
-            self._take_lease()
-        except StoreError:  # another run ends it (or a whole run began): its lease stays
-            self._finishing = False
-            return
-        try:
-            self._end_round()
+            try:
+                self._take_lease()
+            except StoreError:  # another run ends it (or a whole run began): its lease stays
+                return
+            try:
+                self._end_round()
+            finally:
+                self._release_lease()
         finally:
-            self._release_lease()
             self._finishing = False
 
     def _end_round(self) -> None:
